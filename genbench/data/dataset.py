@@ -1,0 +1,96 @@
+"""The dataset contract every other stage relies on.
+
+A dataset is a name resolved to splits of samples (``uint8`` images ``N×C×H×W`` or float
+points ``N×2``) with optional integer labels, plus a *fingerprint* that every number computed
+from it carries. Results with different fingerprints are never compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from genbench.errors import GenbenchError
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Split:
+    samples: np.ndarray  # uint8 N×C×H×W for images, float32 N×2 for points
+    labels: np.ndarray | None = None  # int64 N (stacked-mnist: 0..999), or None
+
+    def __len__(self) -> int:
+        return int(self.samples.shape[0])
+
+
+@dataclass(frozen=True)
+class ModeSpec:
+    """Where the modes of a synthetic 2-D mixture are, for ``mode_coverage_2d``."""
+
+    means: np.ndarray  # K×2
+    std: float
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Identity of the exact data a number was computed from."""
+
+    name: str
+    sizes: dict[str, int]
+    sha256: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "sizes": dict(self.sizes), "sha256": self.sha256}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Fingerprint":
+        return cls(name=d["name"], sizes=dict(d["sizes"]), sha256=d["sha256"])
+
+    @property
+    def short(self) -> str:
+        return f"{self.name}@{self.sha256[:12]}"
+
+
+def compute_fingerprint(name: str, splits: dict[str, Split]) -> Fingerprint:
+    """sha256 over the name, each split's name, shape, dtype, sample bytes and label bytes."""
+    h = hashlib.sha256(name.encode())
+    for split_name in sorted(splits):
+        split = splits[split_name]
+        arr = np.ascontiguousarray(split.samples)
+        h.update(f"|{split_name}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(arr.tobytes())
+        if split.labels is not None:
+            lab = np.ascontiguousarray(split.labels, dtype=np.int64)
+            h.update(b"|labels|")
+            h.update(lab.tobytes())
+    return Fingerprint(name=name, sizes={k: len(v) for k, v in sorted(splits.items())}, sha256=h.hexdigest())
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    kind: Literal["image", "points"]
+    splits: dict[str, Split]
+    fingerprint: Fingerprint
+    n_classes: int | None = None  # number of label values (10 for MNIST, 1000 for stacked MNIST)
+    modes: ModeSpec | None = None  # for synthetic 2-D mixtures
+    warnings: tuple[str, ...] = field(default_factory=tuple)  # e.g. "fell back to mnist-5k"
+    source: str = ""  # human-readable provenance: file paths, generator parameters, licence
+
+    def split(self, name: str) -> Split:
+        if name not in self.splits:
+            raise GenbenchError(
+                f"dataset {self.name!r} has no split {name!r}; available: {', '.join(self.splits)}"
+            )
+        return self.splits[name]
+
+    @property
+    def image_shape(self) -> tuple[int, ...] | None:
+        """``(C, H, W)`` for image datasets, None for points."""
+        if self.kind != "image":
+            return None
+        return tuple(next(iter(self.splits.values())).samples.shape[1:])
