@@ -1,0 +1,328 @@
+"""What every sample source has in common: turning whatever the user has into contract form.
+
+Contract form is what the rest of genbench consumes: ``uint8`` images ``N×C×H×W`` (C = 1 or
+3) or ``float32`` 2-D points ``N×2``. Converting is where silent mistakes happen (a float
+array in [-1, 1] read as [0, 1], an ``N×H×W×C`` array read as ``N×C×H×W``), so this module
+refuses to guess: ambiguous layouts and float images without a declared range are errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Literal
+
+import numpy as np
+
+from genbench.errors import GenbenchError
+
+log = logging.getLogger(__name__)
+
+ValueRange = tuple[float, float]
+VALUE_RANGES: tuple[ValueRange, ...] = ((0.0, 1.0), (-1.0, 1.0))
+Kind = Literal["image", "points"]
+
+# A float image whose values leave the declared range by more than this fraction of the range's
+# width was almost certainly given the wrong range (e.g. [-1, 1] data declared as [0, 1], or
+# 0..255 data declared as [0, 1]); small overshoots (a generator without a final tanh) are
+# clipped, exactly as saving to PNG would.
+_RANGE_OVERSHOOT_LIMIT = 0.25
+
+
+def parse_value_range(value_range) -> ValueRange | None:
+    """``None``, ``(0, 1)``, ``(-1, 1)`` or the strings ``"0,1"`` / ``"-1,1"`` → a tuple."""
+    if value_range is None:
+        return None
+    if isinstance(value_range, str):
+        parts = value_range.replace(" ", "").split(",")
+        try:
+            value_range = tuple(float(p) for p in parts)
+        except ValueError:
+            value_range = None
+    try:
+        vr = (float(value_range[0]), float(value_range[1]))
+        if len(value_range) != 2:
+            raise TypeError
+    except (TypeError, IndexError, ValueError):
+        vr = None
+    if vr not in VALUE_RANGES:
+        raise GenbenchError(
+            f"value range {value_range!r} is not supported: use (0, 1) or (-1, 1) "
+            "(on the command line --range 0,1 or --range -1,1)"
+        )
+    return vr
+
+
+def parse_resize(resize) -> tuple[int, int] | None:
+    """``None``, ``(H, W)`` or ``"HxW"`` → ``(H, W)``."""
+    if resize is None:
+        return None
+    try:
+        if isinstance(resize, str):
+            h, w = resize.lower().split("x")
+            size = (int(h), int(w))
+        else:
+            size = (int(resize[0]), int(resize[1]))
+            if len(resize) != 2:
+                raise ValueError
+    except (TypeError, ValueError, IndexError):
+        raise GenbenchError(f"resize {resize!r} is not a size: give (H, W), on the command line HxW (e.g. 28x28)")
+    if min(size) < 1:
+        raise GenbenchError(f"resize {resize!r}: height and width must be positive")
+    return size
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a raw array's axes map to contract form."""
+
+    name: Literal["NHW", "NCHW", "NHWC", "points"]
+
+    @property
+    def kind(self) -> Kind:
+        return "points" if self.name == "points" else "image"
+
+
+def detect_layout(shape: tuple[int, ...], dtype: np.dtype, where: str) -> Layout:
+    """Decide the axis layout from a shape, or raise an error that tells the user what to do.
+
+    ``N×2`` floats are points; 3-D arrays are grayscale ``N×H×W``; 4-D arrays are ``N×C×H×W``
+    or ``N×H×W×C`` with C ∈ {1, 3}, decided by which axis can be the channel axis. When both
+    can (e.g. ``N×3×32×3``) we stop rather than guess.
+    """
+    shape = tuple(int(s) for s in shape)
+    is_float = np.issubdtype(dtype, np.floating)
+    if len(shape) == 2:
+        if shape[1] == 2 and is_float:
+            return Layout("points")
+        if shape[1] == 2:
+            raise GenbenchError(
+                f"{where}: an N×2 array of {dtype} looks like 2-D points, but points must be floats; "
+                "convert it with .astype('float32')"
+            )
+        raise GenbenchError(
+            f"{where}: array of shape {shape} is neither points (N×2 floats) nor images "
+            "(N×H×W, N×C×H×W or N×H×W×C); flattened images must be reshaped first"
+        )
+    if len(shape) == 3:
+        if min(shape[1:]) < 2:
+            raise GenbenchError(f"{where}: array of shape {shape} is too small to be N×H×W images")
+        return Layout("NHW")
+    if len(shape) == 4:
+        chw = shape[1] in (1, 3)
+        hwc = shape[3] in (1, 3)
+        if chw and hwc:
+            raise GenbenchError(
+                f"{where}: cannot tell whether the array of shape {shape} is N×C×H×W or N×H×W×C "
+                "(both axis 1 and axis 3 could be colour channels); transpose it to N×C×H×W "
+                "with H and W larger than 3, and save it again"
+            )
+        if chw:
+            return Layout("NCHW")
+        if hwc:
+            return Layout("NHWC")
+        raise GenbenchError(
+            f"{where}: array of shape {shape} has no channel axis of size 1 or 3 "
+            "(expected N×C×H×W or N×H×W×C; RGBA images must have their alpha channel dropped)"
+        )
+    raise GenbenchError(
+        f"{where}: array of shape {shape} is neither points (N×2) nor images (N×H×W, N×C×H×W, N×H×W×C)"
+    )
+
+
+def quantize(x: np.ndarray, value_range: ValueRange) -> np.ndarray:
+    """Float images in ``value_range`` → ``uint8`` exactly as ``torchvision.utils.save_image``
+    writes a PNG (with ``normalize=True, value_range=...`` for [-1, 1]): clip to the range, map
+    to [0, 1], then ``floor(x * 255 + 0.5)`` (round half up), in the input's float precision
+    (float32 unless the input is float64), so the bytes match a PNG saved by torchvision."""
+    lo, hi = value_range
+    x = np.asarray(x)
+    ftype = np.float64 if x.dtype == np.float64 else np.float32
+    x = np.clip(x.astype(ftype, copy=False), ftype(lo), ftype(hi))
+    if (lo, hi) != (0.0, 1.0):
+        x = (x - ftype(lo)) / ftype(hi - lo)
+    return np.floor(x * ftype(255) + ftype(0.5)).astype(np.uint8)
+
+
+class Converter:
+    """Turns raw batches of one fixed layout and dtype into contract form, checking each batch."""
+
+    def __init__(self, layout: Layout, dtype: np.dtype, value_range: ValueRange | None,
+                 resize: tuple[int, int] | None, where: str):
+        self.layout = layout
+        self.value_range = value_range
+        self.resize = resize
+        self.where = where
+        self.n_clipped = 0  # float values outside the declared range, clipped when quantising
+        self.n_values = 0
+        dtype = np.dtype(dtype)
+        self.is_float = np.issubdtype(dtype, np.floating)
+        if layout.kind == "points":
+            if value_range is not None:
+                raise GenbenchError(
+                    f"{where}: these are 2-D points (N×2 floats); a value range applies only to images"
+                )
+            if resize is not None:
+                raise GenbenchError(f"{where}: these are 2-D points (N×2 floats); resize applies only to images")
+            return
+        if self.is_float:
+            if value_range is None:
+                raise GenbenchError(
+                    f"{where}: the images are floating point ({dtype}) and genbench does not guess "
+                    "their range; say which it is with value_range=(0, 1) or (-1, 1) "
+                    "(on the command line --range 0,1 or --range -1,1)"
+                )
+        elif dtype == np.bool_ or not np.issubdtype(dtype, np.integer):
+            raise GenbenchError(f"{where}: images of dtype {dtype} are not supported: use uint8 (0..255) or floats with a range")
+        elif value_range is not None:
+            raise GenbenchError(
+                f"{where}: the images are integers ({dtype}, 0..255); a value range applies only to "
+                "float images: leave it out"
+            )
+
+    @property
+    def kind(self) -> Kind:
+        return self.layout.kind
+
+    def __call__(self, raw) -> np.ndarray:
+        x = _to_numpy(raw)
+        if x.ndim != {"points": 2, "NHW": 3}.get(self.layout.name, 4):
+            raise GenbenchError(f"{self.where}: batch of shape {x.shape} does not have the layout {self.layout.name} of the first batch")
+        if self.layout.kind == "points":
+            x = np.asarray(x, dtype=np.float32)
+            _check_finite(x, self.where)
+            return x
+        if self.layout.name == "NHW":
+            x = x[:, None]
+        elif self.layout.name == "NHWC":
+            x = x.transpose(0, 3, 1, 2)
+        if self.is_float:
+            _check_finite(x, self.where)
+            x = self._quantize_checked(x)
+        else:
+            if x.dtype != np.uint8:
+                if x.size and (x.min() < 0 or x.max() > 255):
+                    raise GenbenchError(
+                        f"{self.where}: integer images must lie in 0..255; found values "
+                        f"{x.min()}..{x.max()}"
+                    )
+            x = x.astype(np.uint8, copy=False)
+        x = np.ascontiguousarray(x)
+        if self.resize is not None and tuple(x.shape[2:]) != self.resize:
+            x = resize_images(x, self.resize)
+        return x
+
+    def _quantize_checked(self, x: np.ndarray) -> np.ndarray:
+        lo, hi = self.value_range
+        width = hi - lo
+        if x.size:
+            xmin, xmax = float(x.min()), float(x.max())
+            if xmin < lo - _RANGE_OVERSHOOT_LIMIT * width or xmax > hi + _RANGE_OVERSHOOT_LIMIT * width:
+                raise GenbenchError(
+                    f"{self.where}: the images were declared to be in [{lo:g}, {hi:g}] but hold "
+                    f"values from {xmin:.4g} to {xmax:.4g}; give the range they really use "
+                    "(--range 0,1 or --range -1,1) or rescale them"
+                )
+            self.n_clipped += int(np.count_nonzero((x < lo) | (x > hi)))
+            self.n_values += int(x.size)
+        return quantize(x, self.value_range)
+
+    def describe(self) -> dict:
+        d = {"layout": self.layout.name}
+        if self.kind == "image":
+            d["value_range"] = list(self.value_range) if self.value_range else None
+            d["quantization"] = "floor(clip((x - lo) / (hi - lo), 0, 1) * 255 + 0.5)" if self.is_float else None
+            d["resize"] = list(self.resize) if self.resize else None
+        return d
+
+
+def _to_numpy(raw) -> np.ndarray:
+    if hasattr(raw, "detach"):  # torch.Tensor, without importing torch for array-only users
+        raw = raw.detach().cpu().numpy()
+    return np.asarray(raw)
+
+
+def _check_finite(x: np.ndarray, where: str) -> None:
+    if not np.all(np.isfinite(x)):
+        bad = int(np.count_nonzero(~np.isfinite(x)))
+        raise GenbenchError(f"{where}: {bad} value(s) are NaN or infinite")
+
+
+def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize ``uint8`` ``N×C×H×W`` images with PIL's bicubic filter (what clean-fid recommends
+    over tensor-library resizing, which aliases)."""
+    from PIL import Image
+
+    h, w = size
+    out = np.empty((images.shape[0], images.shape[1], h, w), dtype=np.uint8)
+    for i, img in enumerate(images):
+        if img.shape[0] == 1:
+            pil = Image.fromarray(img[0])
+            out[i, 0] = np.asarray(pil.resize((w, h), Image.BICUBIC))
+        else:
+            pil = Image.fromarray(np.ascontiguousarray(img.transpose(1, 2, 0)))
+            out[i] = np.asarray(pil.resize((w, h), Image.BICUBIC)).transpose(2, 0, 1)
+    return out
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_count(n, batch_size, n_available: int | None, where: str) -> tuple[int, int]:
+    """Validate ``batches()`` arguments; asking a finite source for more than it has is an error
+    (``evaluate`` clamps beforehand and records a warning, so nothing is silently dropped)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise GenbenchError(f"{where}: number of samples must be a positive integer, got {n!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise GenbenchError(f"{where}: batch size must be a positive integer, got {batch_size!r}")
+    if n_available is not None and n > n_available:
+        raise GenbenchError(f"{where}: {n} samples requested but only {n_available} are available")
+    return int(n), int(batch_size)
+
+
+class SampleSource(ABC):
+    """Samples in contract form, batch by batch.
+
+    ``kind`` is ``"image"`` or ``"points"``; ``n_available`` is the number of stored samples, or
+    None for generators (which can make any number). ``batches(n, batch_size, seed)`` yields
+    contract-form batches of at most ``batch_size`` and ``n`` samples in total; stored samples
+    are taken in order (the first ``n``; the seed is not used), generators draw their latents
+    from ``seed`` so the same seed gives the same samples. ``describe()`` is the provenance
+    recorded with every result.
+    """
+
+    @property
+    @abstractmethod
+    def kind(self) -> Kind: ...
+
+    @property
+    @abstractmethod
+    def n_available(self) -> int | None: ...
+
+    @abstractmethod
+    def batches(self, n: int, batch_size: int = 250, seed: int = 0) -> Iterator[np.ndarray]: ...
+
+    @abstractmethod
+    def describe(self) -> dict: ...
+
+    @property
+    def image_shape(self) -> tuple[int, int, int] | None:
+        """``(C, H, W)`` of the images, None for points."""
+        return None
+
+    def __repr__(self) -> str:
+        d = self.describe()
+        return f"<{type(self).__name__} {d.get('path') or d.get('entry_point') or d.get('type')}>"
+
+
+def n_batches(n: int, batch_size: int) -> int:
+    return math.ceil(n / batch_size)

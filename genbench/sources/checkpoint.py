@@ -1,0 +1,99 @@
+"""A genbench baseline checkpoint directory (``config.json`` + ``model.safetensors``).
+
+Loaded through ``baselines.load``, which reads tensors with safetensors (no pickle). The model
+draws all ``n`` samples in one seeded call (its own sampler decides how latents map to seeds),
+then they are handed out batch by batch; contract-form samples are small (10k MNIST digits
+are 7.8 MB).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from genbench.errors import GenbenchError
+from genbench.sources.base import Converter, SampleSource, check_count, detect_layout, sha256_file
+
+CHECKPOINT_FILES = ("config.json", "model.safetensors")
+
+
+def is_checkpoint_dir(path: Path) -> bool:
+    return path.is_dir() and (path / "config.json").is_file()
+
+
+class CheckpointSource(SampleSource):
+    def __init__(self, path: str | Path, *, resize=None, device=None, value_range=None):
+        import baselines
+
+        self.path = Path(path)
+        missing = [f for f in CHECKPOINT_FILES if not (self.path / f).is_file()]
+        if missing:
+            raise GenbenchError(f"{self.path}: not a genbench checkpoint: missing {', '.join(missing)}")
+        if value_range is not None:
+            raise GenbenchError(
+                f"{self.path}: a genbench checkpoint samples uint8 images or float points itself; "
+                "a value range does not apply"
+            )
+        self.model = baselines.load(self.path, device=device)
+        self._resize = resize
+        self._converter: Converter | None = None
+        self._probe: np.ndarray | None = None
+
+    def _sample(self, n: int, seed: int, batch_size: int = 500) -> np.ndarray:
+        out = self.model.sample(n, seed, batch_size=batch_size)
+        if hasattr(out, "detach"):
+            out = out.detach().cpu().numpy()
+        out = np.asarray(out)
+        if self._converter is None:
+            where = f"{self.path} samples"
+            self._converter = Converter(detect_layout(out.shape, out.dtype, where), out.dtype, None, self._resize, where)
+        return out
+
+    def _ensure_converter(self) -> Converter:
+        if self._probe is None:
+            self._probe = self._sample(2, 0)
+        return self._converter
+
+    @property
+    def kind(self):
+        return self._ensure_converter().kind
+
+    @property
+    def n_available(self):
+        return None
+
+    @property
+    def image_shape(self):
+        conv = self._ensure_converter()
+        if conv.kind != "image":
+            return None
+        return tuple(conv(self._probe).shape[1:])
+
+    def batches(self, n: int, batch_size: int = 250, seed: int = 0) -> Iterator[np.ndarray]:
+        n, batch_size = check_count(n, batch_size, None, str(self.path))
+        samples = self._sample(n, seed, batch_size=max(batch_size, 1))
+        if samples.shape[0] != n:
+            raise GenbenchError(f"{self.path}: the model returned {samples.shape[0]} samples for {n} requested")
+        for start in range(0, n, batch_size):
+            yield self._converter(samples[start : start + batch_size])
+
+    def describe(self) -> dict:
+        m = self.model
+        config = getattr(m, "config", None)
+        if hasattr(config, "__dataclass_fields__"):
+            import dataclasses
+
+            config = dataclasses.asdict(config)
+        return {
+            "type": "genbench-checkpoint",
+            "path": str(self.path.resolve()),
+            "model": getattr(m, "name", None),
+            "step": getattr(m, "step", None),
+            "dataset_fingerprint": getattr(m, "dataset_fingerprint", None),
+            "config": config,
+            "sha256": sha256_file(self.path / "model.safetensors"),
+            "kind": self.kind,
+            **self._ensure_converter().describe(),
+        }
