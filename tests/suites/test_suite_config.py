@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import SUITE_YAML
+from suite_fakes import SUITE_YAML
 from genbench.suite import SuiteError, check_overrides, load_suite, parse_suite
 
 
@@ -77,7 +77,7 @@ def test_missing_file_and_unknown_profile(tmp_path, suite_file, registries):
 
 
 def test_overrides_checked_against_the_baseline_config(suite_file, registries):
-    from fake_backend import FakeConfig
+    from suite_fakes import FakeConfig
 
     s = load_suite(suite_file, registries=registries)
     merged = check_overrides(s, "bad-gan", FakeConfig())

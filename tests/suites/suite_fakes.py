@@ -136,3 +136,36 @@ class FakeBackend:
 
 FAKE_REGISTRIES_KW = dict(models=tuple(FakeBackend.MODELS), datasets=("toy", "digits"),
                           extractors=("fake-extractor",))
+
+
+SUITE_YAML = """\
+name: fake
+description: A fake suite for tests.
+dataset: digits
+seeds: [0, 1]
+steps: 20
+models:
+  - model: fake-gan
+    label: good-gan
+    overrides: {quality: 0.95}
+  - model: fake-gan
+    label: bad-gan
+    overrides: {quality: 0.1}
+  - model: fake-ae
+evaluation:
+  n: 50
+  split: test
+  real_split: train
+  extractor: fake-extractor
+  metrics: [fid, is, psnr, ssim]
+  n_reconstruct: 20
+profiles:
+  quick:
+    seeds: [0, 1]
+  full:
+    seeds: [0, 1, 2]
+    steps: 1000
+    evaluation: {n: 100}
+    models:
+      bad-gan: {steps: 5}
+"""

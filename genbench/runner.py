@@ -1,0 +1,661 @@
+"""Running a suite: plan (dataset × model × seed) jobs, then train → sample → evaluate each.
+
+Every step's output is keyed by a hash of its configuration, its inputs' keys (fingerprints)
+and the genbench version, and written atomically. So a rerun skips what is done, changing one
+model's config reruns only that model, and an interrupted run (Ctrl-C, ``kill -9``) resumes
+without losing any finished step. A lock file keeps two runs out of one directory. A failing
+job is logged and reported; the other jobs still run.
+
+The models and the evaluation core are reached through a :class:`Backend`, so the runner's
+own logic is testable with fakes in milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+import genbench
+from genbench import atomic
+from genbench.data.dataset import Dataset
+from genbench.errors import GenbenchError
+from genbench.metrics.result import MetricResult
+from genbench.suite import Evaluation, Suite, check_overrides
+
+log = logging.getLogger(__name__)
+
+REAL_LABEL = "real data"
+RESULT_FILE = "result.json"
+MANIFEST_FILE = "manifest.json"
+MAX_CURVE_POINTS = 200
+
+
+# --------------------------------------------------------------------------- backend
+
+
+class Backend(Protocol):
+    """What the runner needs from the baselines and the evaluation core."""
+
+    def load_dataset(self, name: str, *, data_root: str | None) -> Dataset: ...
+
+    def model_kinds(self, model: str) -> tuple[str, ...]: ...
+
+    def has_reconstruct(self, model: str) -> bool: ...
+
+    def default_config(self, model: str, dataset: Dataset, profile: str) -> Any: ...
+
+    def train(self, model: str, dataset: Dataset, *, out_dir: Path, config: Any, overrides: dict,
+              steps: int | None, seed: int, device: str, progress: bool) -> Path: ...
+
+    def sample(self, checkpoint: Path, n: int, seed: int, device: str) -> np.ndarray: ...
+
+    def reconstruct(self, checkpoint: Path, images: np.ndarray, device: str) -> np.ndarray: ...
+
+    def evaluate(self, samples: np.ndarray, dataset: Dataset, evaluation: Evaluation, *, seed: int,
+                 device: str, cache_dir: str | None, data_root: str | None, progress: bool) -> dict: ...
+
+    def evaluate_reconstructions(self, originals: np.ndarray, reconstructions: np.ndarray) -> list[MetricResult]: ...
+
+
+class GenbenchBackend:
+    """The real thing: ``baselines`` for models, ``genbench.evaluate`` for metrics."""
+
+    def load_dataset(self, name, *, data_root):
+        from genbench.data import load_dataset
+
+        return load_dataset(name, data_root=data_root)
+
+    def model_kinds(self, model):
+        import baselines
+
+        return tuple(baselines.MODELS[model].kinds)
+
+    def has_reconstruct(self, model):
+        import baselines
+
+        return bool(baselines.MODELS[model].has_reconstruct)
+
+    def default_config(self, model, dataset, profile):
+        import baselines
+
+        return baselines.default_config(model, dataset, profile=profile)
+
+    def train(self, model, dataset, *, out_dir, config, overrides, steps, seed, device, progress):
+        import baselines
+
+        return Path(baselines.train(model, dataset, out_dir=out_dir, config=config, overrides=overrides or None,
+                                    steps=steps, seed=seed, device=device, progress=progress))
+
+    def sample(self, checkpoint, n, seed, device):
+        import baselines
+
+        return baselines.load(checkpoint, device=device).sample(n, seed)
+
+    def reconstruct(self, checkpoint, images, device):
+        import baselines
+
+        return baselines.load(checkpoint, device=device).reconstruct(images)
+
+    def evaluate(self, samples, dataset, evaluation, *, seed, device, cache_dir, data_root, progress):
+        from genbench.evaluate import evaluate
+
+        result = evaluate(
+            samples, dataset=dataset, split=evaluation.split, metrics=list(evaluation.sample_metrics),
+            n=len(samples), extractor=evaluation.extractor, device=device, batch_size=evaluation.batch_size,
+            seed=seed, data_root=data_root, cache_dir=cache_dir, progress=progress,
+        )
+        return result.to_dict()
+
+    def evaluate_reconstructions(self, originals, reconstructions):
+        from genbench.evaluate import evaluate_reconstructions
+
+        return evaluate_reconstructions(originals, reconstructions)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class Job:
+    dataset: str
+    label: str  # model label, or REAL_LABEL for the real-data ceiling row
+    model: str | None
+    seed: int
+
+    @property
+    def is_real(self) -> bool:
+        return self.model is None
+
+    @property
+    def id(self) -> str:
+        return f"{self.dataset}/{'real' if self.is_real else self.label}/seed{self.seed}"
+
+    def to_dict(self) -> dict:
+        return {"dataset": self.dataset, "label": self.label, "model": self.model, "seed": self.seed}
+
+
+def plan(suite: Suite, only: list[str] | None = None) -> list[Job]:
+    """Model jobs in suite order, then the real-data rows (one per dataset and seed)."""
+    labels = [m.label for m in suite.models]
+    if only:
+        for o in only:
+            if o not in labels:
+                raise GenbenchError(f"--only {o!r}: no such model in {suite.path}; models: {', '.join(labels)}")
+        labels = [l for l in labels if l in only]
+    jobs = [Job(d, l, suite.model(l).model, s) for d in suite.datasets for l in labels for s in suite.seeds]
+    jobs += [Job(d, REAL_LABEL, None, s) for d in suite.datasets for s in suite.seeds]
+    return jobs
+
+
+def step_key(kind: str, payload: dict) -> str:
+    """Content key of a step: its config, its inputs' keys and the genbench version."""
+    blob = json.dumps({"step": kind, "genbench": genbench.__version__, **payload}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- lock
+
+
+class RunLock:
+    """One run per output directory. A lock left by a dead process (``kill -9``) is taken over."""
+
+    def __init__(self, out_dir: Path):
+        self.path = Path(out_dir) / ".lock"
+        self.held = False
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._read()
+                if holder is not None and self._alive(holder):
+                    raise GenbenchError(
+                        f"{self.path.parent} is in use by another genbench run (pid {holder.get('pid')} on "
+                        f"{holder.get('host')}, started {holder.get('started')}); wait for it to finish or use "
+                        f"another --out directory. If that process is gone, delete {self.path}"
+                    ) from None
+                log.warning("taking over a stale lock %s left by %s", self.path, holder or "an unreadable lock file")
+                try:
+                    self.path.unlink()
+                except FileNotFoundError:
+                    pass
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+            self.held = True
+            return
+        raise GenbenchError(f"could not take the lock {self.path}: another run keeps creating it")
+
+    def _read(self) -> dict | None:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            # Being written this instant, or garbage: treat an unreadable lock younger than 10 s as live.
+            try:
+                if time.time() - self.path.stat().st_mtime < 10:
+                    return {"pid": "?", "host": socket.gethostname(), "started": "just now"}
+            except OSError:
+                pass
+            return None
+
+    @staticmethod
+    def _alive(holder: dict) -> bool:
+        if holder.get("host") != socket.gethostname():
+            return True  # cannot tell for another machine: assume live
+        pid = holder.get("pid")
+        if not isinstance(pid, int):
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def release(self) -> None:
+        if self.held:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+            self.held = False
+
+    def __enter__(self) -> "RunLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+# --------------------------------------------------------------------------- per-job logs
+
+
+class _ThreadLogHandler(logging.FileHandler):
+    """Collects one job's log lines (the job runs in one thread) into its own file."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.thread = threading.get_ident()
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+        self.addFilter(lambda record: record.thread == self.thread)
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class JobOutcome:
+    job: Job
+    ok: bool
+    result_path: Path | None = None
+    error: str | None = None
+    log_path: Path | None = None
+    ran: list[str] = field(default_factory=list)  # steps computed (the rest came from the cache)
+    wall_time_s: float = 0.0
+
+
+@dataclass
+class RunSummary:
+    out_dir: Path
+    outcomes: list[JobOutcome]
+    wall_time_s: float
+
+    @property
+    def failed(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class Runner:
+    def __init__(self, suite: Suite, out_dir: str | Path, *, backend: Backend | None = None, device: str = "auto",
+                 jobs: int = 1, only: list[str] | None = None, cache_dir: str | None = None,
+                 data_root: str | None = None, progress: bool = True, echo: Callable[[str], None] = print):
+        if jobs < 1:
+            raise GenbenchError(f"--jobs must be at least 1, got {jobs}")
+        self.suite = suite
+        self.out_dir = Path(out_dir)
+        self.backend = backend or GenbenchBackend()
+        self.device = device
+        self.jobs = jobs
+        self.only = only
+        self.cache_dir = cache_dir
+        self.data_root = data_root
+        self.progress = progress and jobs == 1
+        self.echo = echo
+        self._datasets: dict[str, Dataset] = {}
+        self._lock = threading.Lock()
+
+    # ---- datasets and configs (resolved before any work, so config errors fail fast)
+
+    def dataset(self, name: str) -> Dataset:
+        with self._lock:
+            if name not in self._datasets:
+                ds = self.backend.load_dataset(name, data_root=self.data_root)
+                for w in ds.warnings:
+                    log.warning("%s: %s", name, w)
+                    self.echo(f"WARNING: dataset {name}: {w}")
+                self._datasets[name] = ds
+            return self._datasets[name]
+
+    def _resolve(self, job: Job) -> dict:
+        ds = self.dataset(job.dataset)
+        spec = self.suite.model(job.label)
+        kinds = self.backend.model_kinds(spec.model)
+        if ds.kind not in kinds:
+            raise GenbenchError(
+                f"{self.suite.path}: model {spec.label!r} ({spec.model}) handles {'/'.join(kinds)} data, "
+                f"but dataset {job.dataset!r} is {ds.kind} data"
+            )
+        default = self.backend.default_config(spec.model, ds, self.suite.profile)
+        config = check_overrides(self.suite, spec.label, default, where=f"{self.suite.path}: models[{spec.label}].overrides")
+        steps = spec.steps or self.suite.steps
+        return {"config": config, "default_config": default, "steps": steps}
+
+    # ---- the run
+
+    def run(self) -> RunSummary:
+        t0 = time.perf_counter()
+        jobs = plan(self.suite, self.only)
+        with RunLock(self.out_dir):
+            resolved = {}
+            for job in jobs:  # fail fast on config errors, before hours of training
+                if not job.is_real and (job.dataset, job.label) not in resolved:
+                    resolved[(job.dataset, job.label)] = self._resolve(job)
+                elif job.is_real:
+                    self.dataset(job.dataset)
+            self._write_manifest(jobs)
+            self.echo(f"genbench run: suite {self.suite.name!r} (profile {self.suite.profile}), "
+                      f"{len(jobs)} jobs, output in {self.out_dir}")
+            if self.jobs == 1:
+                outcomes = [self._run_job(j, resolved.get((j.dataset, j.label))) for j in jobs]
+            else:
+                with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+                    outcomes = list(pool.map(lambda j: self._run_job(j, resolved.get((j.dataset, j.label))), jobs))
+        return RunSummary(self.out_dir, outcomes, time.perf_counter() - t0)
+
+    def _write_manifest(self, jobs: list[Job]) -> None:
+        """The run directory's table of contents: which results make up this suite's leaderboard."""
+        manifest_path = self.out_dir / MANIFEST_FILE
+        listed = [j.to_dict() | {"id": j.id} for j in jobs]
+        if self.only and manifest_path.exists():
+            # --only runs part of the suite: keep the other jobs of the full plan listed.
+            listed = [j.to_dict() | {"id": j.id} for j in plan(self.suite)]
+        atomic.write_json(manifest_path, {"suite": self.suite.to_dict(), "jobs": listed})
+
+    def job_dir(self, job: Job) -> Path:
+        return self.out_dir / "jobs" / job.id
+
+    def _run_job(self, job: Job, resolved: dict | None) -> JobOutcome:
+        jdir = self.job_dir(job)
+        jdir.mkdir(parents=True, exist_ok=True)
+        log_path = jdir / "log.txt"
+        handler = _ThreadLogHandler(log_path)
+        root = logging.getLogger()
+        root.addHandler(handler)
+        old_level = root.level
+        if root.level > logging.INFO or root.level == logging.NOTSET:
+            root.setLevel(logging.INFO)
+        outcome = JobOutcome(job=job, ok=False, log_path=log_path)
+        t0 = time.perf_counter()
+        try:
+            log.info("job %s: start", job.id)
+            if job.is_real:
+                outcome.result_path = self._real_job(job, outcome)
+            else:
+                outcome.result_path = self._model_job(job, resolved, outcome)
+            outcome.ok = True
+            log.info("job %s: done (%s)", job.id, ", ".join(outcome.ran) or "all cached")
+        except Exception as exc:  # one failing job must not stop the others
+            outcome.error = f"{type(exc).__name__}: {exc}"
+            log.error("job %s failed:\n%s", job.id, traceback.format_exc())
+            atomic.write_json(jdir / "error.json", {"job": job.to_dict(), "error": outcome.error,
+                                                   "traceback": traceback.format_exc()})
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(old_level)
+            handler.close()
+        outcome.wall_time_s = time.perf_counter() - t0
+        if outcome.ok:
+            (jdir / "error.json").unlink(missing_ok=True)
+            status = "done" if outcome.ran else "cached"
+            self.echo(f"  [{status:>6}] {job.id}  ({outcome.wall_time_s:.1f} s{', ran ' + '+'.join(outcome.ran) if outcome.ran else ''})")
+        else:
+            self.echo(f"  [FAILED] {job.id}: {outcome.error}  (log: {log_path})")
+        return outcome
+
+    # ---- model job: train → sample → (reconstruct) → evaluate
+
+    def _model_job(self, job: Job, resolved: dict, outcome: JobOutcome) -> Path:
+        ds = self.dataset(job.dataset)
+        spec = self.suite.model(job.label)
+        ev = self.suite.evaluation
+        jdir = self.job_dir(job)
+        fp = ds.fingerprint.to_dict()
+
+        # train
+        train_key = step_key("train", {"model": spec.model, "config": resolved["config"], "steps": resolved["steps"],
+                                       "seed": job.seed, "dataset": fp})
+        train_dir = jdir / f"train-{train_key[:16]}"
+        marker = train_dir / "genbench-step.json"
+        if _readable_json(marker) and _readable_json(marker).get("key") == train_key:
+            train_info = _readable_json(marker)
+        else:
+            log.info("training %s on %s (seed %d, steps %s) in %s", spec.model, job.dataset, job.seed,
+                     resolved["steps"], train_dir)
+            t = time.perf_counter()
+            ckpt = self.backend.train(spec.model, ds, out_dir=train_dir, config=resolved["default_config"],
+                                      overrides=dict(spec.overrides), steps=resolved["steps"], seed=job.seed,
+                                      device=self.device, progress=self.progress)
+            train_info = {"key": train_key, "checkpoint": os.path.relpath(ckpt, self.out_dir),
+                          "wall_time_s": time.perf_counter() - t}
+            atomic.write_json(marker, train_info)
+            outcome.ran.append("train")
+        ckpt = self.out_dir / train_info["checkpoint"]
+
+        # sample
+        sample_key = step_key("sample", {"train": train_key, "n": ev.n, "seed": job.seed})
+        samples_path = jdir / f"samples-{sample_key[:16]}.npz"
+        sample_info_path = jdir / f"samples-{sample_key[:16]}.json"
+        sample_info = _readable_json(sample_info_path)
+        if sample_info is None or not samples_path.exists():
+            t = time.perf_counter()
+            samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device))
+            _check_samples(samples, ds, ev.n, spec.label)
+            _save_npz(samples_path, samples=samples)
+            sample_info = {"key": sample_key, "n": int(len(samples)), "wall_time_s": time.perf_counter() - t}
+            atomic.write_json(sample_info_path, sample_info)
+            outcome.ran.append("sample")
+        else:
+            samples = None
+
+        # evaluate
+        eval_key = step_key("evaluate", {"samples": sample_key, "protocol": _protocol(ev), "dataset": fp,
+                                         "seed": job.seed})
+        eval_path = jdir / f"eval-{eval_key[:16]}.json"
+        evaluation = _readable_json(eval_path)
+        if evaluation is None:
+            if samples is None:
+                with np.load(samples_path) as z:
+                    samples = z["samples"]
+            t = time.perf_counter()
+            evaluation = self.backend.evaluate(samples, ds, ev, seed=job.seed, device=self.device,
+                                               cache_dir=self.cache_dir, data_root=self.data_root,
+                                               progress=self.progress)
+            evaluation = _jsonable(dict(evaluation))
+            evaluation["genbench_wall_time_s"] = time.perf_counter() - t
+            atomic.write_json(eval_path, evaluation)
+            outcome.ran.append("evaluate")
+
+        # reconstruction metrics (autoencoder family)
+        recon = None
+        if ev.reconstruction_metrics and self.backend.has_reconstruct(spec.model):
+            recon_key = step_key("reconstruct", {"train": train_key, "split": ev.split, "n": ev.n_reconstruct,
+                                                 "metrics": list(ev.reconstruction_metrics), "dataset": fp})
+            recon_path = jdir / f"recon-{recon_key[:16]}.json"
+            recon = _readable_json(recon_path)
+            if recon is None:
+                t = time.perf_counter()
+                originals = ds.split(ev.split).samples[: ev.n_reconstruct]
+                rec = np.asarray(self.backend.reconstruct(ckpt, originals, self.device))
+                if rec.shape != originals.shape or rec.dtype != np.uint8:
+                    raise GenbenchError(f"{spec.label}: reconstruct() returned {rec.dtype} {rec.shape}, "
+                                        f"expected uint8 {originals.shape}")
+                metrics = [m for m in self.backend.evaluate_reconstructions(originals, rec)
+                           if m.name in ev.reconstruction_metrics]
+                recon = {"key": recon_key, "n": int(len(originals)), "split": ev.split,
+                         "metrics": [m.to_dict() for m in metrics], "wall_time_s": time.perf_counter() - t}
+                atomic.write_json(recon_path, recon)
+                outcome.ran.append("reconstruct")
+
+        return self._write_result(job, evaluation, samples_path, {
+            "model": spec.model,
+            "config": resolved["config"],
+            "overrides": dict(spec.overrides),
+            "steps": resolved["steps"],
+            "checkpoint": os.path.relpath(ckpt, self.out_dir),
+            "curves": _training_curves(ckpt / "train_log.jsonl"),
+            "keys": {"train": train_key, "sample": sample_key, "evaluate": eval_key,
+                     **({"reconstruct": recon["key"]} if recon else {})},
+            "wall_times_s": {"train": train_info["wall_time_s"], "sample": sample_info["wall_time_s"],
+                             "evaluate": evaluation.get("genbench_wall_time_s"),
+                             **({"reconstruct": recon["wall_time_s"]} if recon else {})},
+        }, recon)
+
+    # ---- real-data ceiling: held-out real samples scored exactly as a model's samples
+
+    def _real_job(self, job: Job, outcome: JobOutcome) -> Path:
+        ds = self.dataset(job.dataset)
+        ev = self.suite.evaluation
+        jdir = self.job_dir(job)
+        fp = ds.fingerprint.to_dict()
+        pool = ds.split(ev.real_split).samples
+        n = min(ev.n, len(pool))
+        if n < ev.n:
+            log.warning("real-data row: split %r has only %d samples (< n=%d); using all of them",
+                        ev.real_split, len(pool), ev.n)
+        sample_key = step_key("real-sample", {"split": ev.real_split, "n": n, "seed": job.seed, "dataset": fp})
+        eval_key = step_key("evaluate", {"samples": sample_key, "protocol": _protocol(ev), "dataset": fp,
+                                         "seed": job.seed})
+        samples_path = jdir / f"samples-{sample_key[:16]}.npz"
+        rng = np.random.default_rng(job.seed)
+        idx = np.sort(rng.choice(len(pool), size=n, replace=False))
+        if not samples_path.exists():
+            _save_npz(samples_path, samples=pool[idx])
+        eval_path = jdir / f"eval-{eval_key[:16]}.json"
+        evaluation = _readable_json(eval_path)
+        if evaluation is None:
+            t = time.perf_counter()
+            evaluation = _jsonable(dict(self.backend.evaluate(
+                pool[idx], ds, ev, seed=job.seed, device=self.device, cache_dir=self.cache_dir,
+                data_root=self.data_root, progress=self.progress)))
+            evaluation["genbench_wall_time_s"] = time.perf_counter() - t
+            atomic.write_json(eval_path, evaluation)
+            outcome.ran.append("evaluate")
+        return self._write_result(job, evaluation, samples_path, {
+            "model": None,
+            "real_split": ev.real_split,
+            "n_real": n,
+            "keys": {"sample": sample_key, "evaluate": eval_key},
+            "wall_times_s": {"evaluate": evaluation.get("genbench_wall_time_s")},
+        }, None)
+
+    def _write_result(self, job: Job, evaluation: dict, samples_path: Path, extra: dict, recon: dict | None) -> Path:
+        from genbench.provenance import environment
+
+        ds = self.dataset(job.dataset)
+        metrics = list(evaluation.get("metrics", []))
+        if recon:
+            metrics += recon["metrics"]
+        warnings = list(dict.fromkeys([*ds.warnings, *evaluation.get("warnings", [])]))
+        result = {
+            "format": "genbench-job-result/1",
+            "suite": self.suite.name,
+            "profile": self.suite.profile,
+            "job": job.to_dict() | {"id": job.id},
+            "metrics": metrics,
+            "protocol": {
+                **_protocol(self.suite.evaluation),
+                "dataset": ds.fingerprint.to_dict(),
+                **{k: v for k, v in (evaluation.get("protocol") or {}).items() if k != "dataset"},
+                **({"reconstruction": {k: recon[k] for k in ("split", "n")}} if recon else {}),
+            },
+            "provenance": {
+                "evaluation": evaluation.get("provenance", {}),
+                "environment": environment(self._device_for_provenance()),
+                "dataset_source": ds.source,
+            },
+            "warnings": warnings,
+            "samples": os.path.relpath(samples_path, self.out_dir),
+            "mode_means": None if ds.modes is None else ds.modes.means.tolist(),
+            **extra,
+        }
+        path = self.job_dir(job) / RESULT_FILE
+        atomic.write_json(path, _jsonable(result))
+        return path
+
+    def _device_for_provenance(self):
+        from genbench.device import resolve_device
+
+        try:
+            return resolve_device(self.device)
+        except GenbenchError:
+            return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _protocol(ev: Evaluation) -> dict:
+    """The parts of the evaluation protocol that change generated-sample numbers."""
+    return {"n": ev.n, "split": ev.split, "extractor": ev.extractor, "metrics": list(ev.sample_metrics),
+            "batch_size": ev.batch_size}
+
+
+def _readable_json(path: Path) -> dict | None:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _save_npz(path: Path, **arrays) -> None:
+    with atomic.atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+
+def _check_samples(samples: np.ndarray, ds: Dataset, n: int, label: str) -> None:
+    if len(samples) != n:
+        raise GenbenchError(f"{label}: sample() returned {len(samples)} samples, expected {n}")
+    if ds.kind == "image":
+        if samples.dtype != np.uint8 or samples.shape[1:] != ds.image_shape:
+            raise GenbenchError(f"{label}: samples are {samples.dtype} {samples.shape[1:]}, expected uint8 {ds.image_shape}")
+    elif samples.ndim != 2 or samples.shape[1] != 2 or not np.isfinite(samples).all():
+        raise GenbenchError(f"{label}: samples must be finite N×2 points, got {samples.dtype} {samples.shape}")
+
+
+def _training_curves(log_path: Path) -> dict:
+    """Losses against steps from a checkpoint's train_log.jsonl, thinned to at most 200 points."""
+    rows = []
+    try:
+        with open(log_path, encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    try:
+                        rows.append(json.loads(line))
+                    except ValueError:
+                        continue  # a line cut by kill -9 during training
+    except OSError:
+        return {}
+    rows = [r for r in rows if isinstance(r, dict) and isinstance(r.get("step"), (int, float))]
+    if not rows:
+        return {}
+    if len(rows) > MAX_CURVE_POINTS:
+        idx = np.unique(np.linspace(0, len(rows) - 1, MAX_CURVE_POINTS).round().astype(int))
+        rows = [rows[i] for i in idx]
+    skip = {"step", "wall_time", "wall_time_s", "time", "epoch"}
+    keys = sorted({k for r in rows for k, v in r.items()
+                   if k not in skip and isinstance(v, (int, float)) and not isinstance(v, bool)})
+    return {"step": [r["step"] for r in rows],
+            **{k: [r.get(k) if isinstance(r.get(k), (int, float)) and np.isfinite(r.get(k)) else None for r in rows]
+               for k in keys}}
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if hasattr(obj, "tolist"):
+        return _jsonable(obj.tolist())
+    if hasattr(obj, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return _jsonable(asdict(obj))
+    return obj
