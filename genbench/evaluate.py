@@ -33,6 +33,7 @@ KID_MAX_SUBSET = 1000
 IS_SPLITS = 10
 PRDC_K = 5
 RESULT_FORMAT = "genbench-eval"
+_KIND_WORDS = {"image": "images", "points": "2-D points"}
 RESULT_FORMAT_VERSION = 1
 
 
@@ -101,7 +102,8 @@ class EvalResult:
         elif ref.get("type") == "stats":
             against = f"statistics {ref.get('path')}"
         else:
-            against = f"{ref.get('path') or ref.get('entry_point') or ref.get('type')}"
+            rs = ref.get("source", {})
+            against = f"{rs.get('path') or rs.get('entry_point') or rs.get('type')} ({rs.get('type')})"
         src = p.get("source", {})
         ext = p.get("extractor") or {}
         lines = [
@@ -301,11 +303,11 @@ def evaluate(
     else:
         ref_src = reference if isinstance(reference, SampleSource) else open_source(reference, device=dev)
         ref_kind = ref_src.kind
-        reference_desc = {"type": "source", **ref_src.describe()}
+        reference_desc = {"type": "source", "source": ref_src.describe()}
         split = None
     if src.kind != ref_kind:
         raise GenbenchError(
-            f"the source gives {src.kind} samples but the reference holds {ref_kind} samples"
+            f"the source gives {_KIND_WORDS[src.kind]} but the reference holds {_KIND_WORDS[ref_kind]}"
         )
     kind = ref_kind
 
@@ -355,7 +357,7 @@ def evaluate(
         if "parzen" in names:
             gen_px = _flat_pixels(gen.pixels)
             val_px = _flat_pixels([ds.split("val").samples])
-            test_px = _flat_pixels([real_split.samples[:n_real]])
+            test_px = _flat_pixels([_real_subset(real_split.samples, n_real)])
             results.append(_parzen(gen_px, val_px, test_px, split, dev, warnings, scale="pixels / 255, flattened"))
         if gen.channels_reduced:
             protocol_extra["channels_reduced"] = "3 identical channels → 1 (greyscale dataset)"
@@ -369,7 +371,7 @@ def evaluate(
                 results += mode_coverage_2d(pts, ds.modes.means, ds.modes.std)
             elif name == "parzen":
                 val = ds.split("val").samples.astype(np.float64)
-                test = real_split.samples[:n_real].astype(np.float64)
+                test = _real_subset(real_split.samples, n_real).astype(np.float64)
                 results.append(_parzen(pts, val, test, split, dev, warnings, scale="raw coordinates"))
 
     if gen.n != n_gen:
@@ -464,11 +466,6 @@ def _make_extractor(name, ds, ref_stats):
                 f"{str(rec.get('weights_sha256'))[:12]}) but this evaluation uses {ext.identity.name} "
                 f"(weights {ext.identity.weights_sha256[:12]}); FID across feature spaces is meaningless"
             )
-        if np.asarray(ref_stats.mu).shape[0] != ext.feature_dim:
-            raise GenbenchError(
-                f"the statistics have {np.asarray(ref_stats.mu).shape[0]} dimensions but extractor "
-                f"{ext.identity.name} gives {ext.feature_dim}; pass the extractor they were made with (--extractor)"
-            )
     return ext
 
 
@@ -495,6 +492,12 @@ def _feature_metrics(names, real, fake, ref_stats, ds, real_split, *, seed, boot
         if ref_stats is not None:
             from genbench.stats import ReferenceStats
 
+            dim = np.asarray(ref_stats.mu).shape[0]
+            if dim != fake.features.shape[1]:
+                raise GenbenchError(
+                    f"the statistics have {dim} dimensions but extractor {fake.extractor.name} gives "
+                    f"{fake.features.shape[1]} for these samples; pass the extractor (and images) they were made with"
+                )
             fs = ReferenceStats.from_features(fake)
             r = M.frechet_distance(ref_stats.mu, ref_stats.sigma, fs.mu, fs.sigma)
             out.append(_with_params(r, n_real=n_real, n_fake=n_fake, reference="statistics file"))
@@ -526,6 +529,14 @@ def _feature_metrics(names, real, fake, ref_stats, ds, real_split, *, seed, boot
         out += [_with_params(r, labels="argmax of the extractor's class probabilities", n_fake=n_fake)
                 for r in M.class_mode_coverage(labels, ds.n_classes, reference=reference)]
     return out
+
+
+def _real_subset(samples: np.ndarray, n: int) -> np.ndarray:
+    """The same n samples of a split that the cached real features use (a fixed seeded subset)."""
+    from genbench.stats import subset_indices
+
+    idx = subset_indices(samples.shape[0], n)
+    return samples if idx is None else samples[idx]
 
 
 def _flat_pixels(chunks: list[np.ndarray]) -> np.ndarray:
@@ -615,7 +626,7 @@ def compute_reference_stats(source=None, *, dataset=None, split: str = "test", e
         ext = get_extractor(extractor or default_extractor(ds))
         feats = dataset_features(ds, split, ext, n=n_used, device=dev, batch_size=batch_size,
                                  cache_dir=cache_dir, progress=progress)
-        fingerprint = {**ds.fingerprint.to_dict(), "split": split, "warnings": list(ds.warnings)}
+        fingerprint = ds.fingerprint.to_dict()
     else:
         src = source if isinstance(source, SampleSource) else open_source(source, device=dev)
         if src.kind != "image":
@@ -630,7 +641,8 @@ def compute_reference_stats(source=None, *, dataset=None, split: str = "test", e
                 raise GenbenchError(f"{n_used} samples requested but the source holds only {src.n_available}")
         ext = get_extractor(extractor or "inception-v3-fid")
         feats = ext.extract(src.batches(n_used, batch_size, seed), device=dev, progress=progress, total=n_used)
-        fingerprint = {"source": _jsonable(src.describe()), "seed": seed}
-    stats = ReferenceStats.from_features(feats)
-    return dataclasses.replace(stats, fingerprint=fingerprint, extractor=ext.identity.to_dict())
+        fingerprint = None  # not a dataset: the source is described in the log, not in the file
+        split = None
+        log.info("statistics of %s", src.describe())
+    return ReferenceStats.from_features(feats, fingerprint=fingerprint, split=split)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from pathlib import Path
 
 from genbench.errors import GenbenchError
@@ -18,7 +19,13 @@ SOURCE_HELP = (
 )
 
 
+def _accept_negative_ranges(p: argparse.ArgumentParser) -> None:
+    """Let ``--range -1,1`` parse: argparse takes any "-…" that is not a plain number for an option."""
+    p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d*\.?\d*,-?\d*\.?\d+$")
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
+    _accept_negative_ranges(p)
     g = p.add_argument_group("how to read the samples")
     g.add_argument("--range", dest="value_range", metavar="LO,HI",
                    help="value range of float images: 0,1 or -1,1 (required for float images, never guessed)")

@@ -1,0 +1,149 @@
+"""`genbench eval` / `genbench stats` through the real CLI entry point (in process)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from genbench.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.getbasetemp() / "genbench-eval-cache"
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from genbench.data import load_dataset
+
+    return load_dataset("mnist-5k").split("test").samples
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.slow
+def test_eval_writes_json_with_protocol_and_prints_table(tmp_path, capsys, digits, cache_dir):
+    np.savez(tmp_path / "s.npz", samples=digits[:400])
+    code, out, err = cli(capsys, "eval", tmp_path / "s.npz", "--dataset", "mnist-5k", "--split", "train",
+                         "--metrics", "fid,kid,is", "--n", 400, "--extractor", "mnist-classifier",
+                         "--device", "cpu", "--seed", 5, "--json", tmp_path / "r.json", "--cache-dir", cache_dir,
+                         "--no-progress", "--bootstrap", 20)
+    assert code == 0, err
+    d = json.loads((tmp_path / "r.json").read_text())
+    p = d["protocol"]
+    assert p["dataset"] == "mnist-5k" and p["split"] == "train" and p["seed"] == 5
+    assert p["n_generated"] == 400 and p["n_real"] == 400
+    assert p["fingerprint"]["name"] == "mnist-5k" and len(p["fingerprint"]["sha256"]) == 64
+    assert p["extractor"]["name"] == "mnist-classifier" and len(p["extractor"]["weights_sha256"]) == 64
+    assert p["source"]["type"] == "npz" and p["source"]["path"].endswith("s.npz")
+    assert p["metric_params"]["kid"]["subset_size"] == 400
+    assert d["provenance"]["genbench_version"] and d["provenance"]["device"] == "cpu" and "git_commit" in d["provenance"]
+    assert d["wall_time_s"] > 0
+    names = [m["name"] for m in d["metrics"]]
+    assert names == ["fid", "kid", "is"]
+    fid = d["metrics"][0]
+    assert fid["std"] is not None and fid["ci"][0] <= fid["value"] <= fid["ci"][1] or fid["ci"][0] <= fid["ci"][1]
+    # the table: one row per metric with its uncertainty
+    for text in ("metric", "fid", "kid", "is", "±", "mnist-5k [train]", "mnist-classifier", "wrote"):
+        assert text in out, text
+    kid_row = next(line for line in out.splitlines() if line.startswith("kid"))
+    assert "±" in kid_row
+
+
+@pytest.mark.slow
+def test_stats_then_eval_against_the_stats_file(tmp_path, capsys, digits, cache_dir):
+    code, out, err = cli(capsys, "stats", "--dataset", "mnist-5k", "--split", "train", "--extractor",
+                         "mnist-classifier", "--n", 1000, "--out", tmp_path / "train.npz", "--device", "cpu",
+                         "--cache-dir", cache_dir, "--no-progress")
+    assert code == 0, err
+    with np.load(tmp_path / "train.npz") as f:
+        assert f["mu"].shape == (128,) and f["sigma"].shape == (128, 128)
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i, img in enumerate(digits[:200]):
+        Image.fromarray(img[0]).save(folder / f"{i:04d}.png")
+    code, out, err = cli(capsys, "eval", folder, "--reference", tmp_path / "train.npz", "--device", "cpu",
+                         "--json", tmp_path / "r.json", "--no-progress")
+    assert code == 0, err
+    d = json.loads((tmp_path / "r.json").read_text())
+    assert [m["name"] for m in d["metrics"]] == ["fid"]
+    assert d["protocol"]["reference"]["type"] == "stats" and d["protocol"]["n_generated"] == 200
+    assert d["protocol"]["extractor"]["name"] == "mnist-classifier"  # taken from the statistics file
+    assert any("fewer than n=10000" in w for w in d["warnings"])  # the clamp is said, not silent
+    assert "WARNING" in out
+    # statistics of a source
+    np.save(tmp_path / "s.npy", digits[200:600])
+    code, out, err = cli(capsys, "stats", tmp_path / "s.npy", "--extractor", "mnist-classifier",
+                         "--out", tmp_path / "s_stats.npz", "--device", "cpu", "--no-progress")
+    assert code == 0, err
+    with np.load(tmp_path / "s_stats.npz") as f:
+        assert int(f["n"]) == 400 and f["mu"].shape == (128,)
+
+
+@pytest.mark.slow
+def test_grey_digits_saved_as_rgb_pngs_against_the_dataset(tmp_path, capsys, digits, cache_dir):
+    folder = tmp_path / "rgb"
+    folder.mkdir()
+    for i, img in enumerate(digits[:100]):
+        Image.fromarray(np.repeat(img[0][:, :, None], 3, axis=2)).save(folder / f"{i:04d}.png")
+    code, out, err = cli(capsys, "eval", folder, "--dataset", "mnist-5k", "--metrics", "is", "--n", 100,
+                         "--device", "cpu", "--json", tmp_path / "r.json", "--no-progress", "--cache-dir", cache_dir)
+    assert code == 0, err
+    assert json.loads((tmp_path / "r.json").read_text())["protocol"]["channels_reduced"]
+
+
+BAD_INPUTS = [
+    # (files to make, argv after "eval"/"stats", text the error must contain)
+    ("none", ["eval", "{d}/missing.npz", "--dataset", "mnist-5k"], "no such file"),
+    ("float", ["eval", "{d}/f.npy", "--dataset", "mnist-5k"], "--range"),
+    ("float", ["eval", "{d}/f.npy", "--dataset", "mnist-5k", "--range", "0,255"], "not supported"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--metrics", "fid,bogus"], "valid metrics are fid, kid, is, prdc, parzen, modes"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "no-such-set"], "no-such-set"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "ring8"], "source gives images but the reference holds 2-D points"),
+    ("mixed", ["eval", "{d}/mixed", "--dataset", "mnist-5k"], "different sizes"),
+    ("pickle", ["eval", "{d}/model.pt", "--dataset", "mnist-5k", "--range", "-1,1"], "refusing to load a pickled model"),
+    ("none", ["eval", "nosuchmodule_xyz:make", "--dataset", "mnist-5k"], "cannot import module"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--resize", "big"], "HxW"),
+    ("uint8", ["stats", "{d}/u.npy", "--out", "{d}/x.txt"], "written as .npz"),
+    ("uint8", ["stats", "{d}/u.npy", "--dataset", "mnist-5k", "--out", "{d}/x.npz"], "not both"),
+]
+
+
+def _make(kind, d):
+    if kind == "float":
+        np.save(d / "f.npy", np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32))
+    elif kind == "uint8":
+        np.save(d / "u.npy", np.zeros((4, 1, 28, 28), np.uint8))
+    elif kind == "mixed":
+        (d / "mixed").mkdir()
+        Image.fromarray(np.zeros((28, 28), np.uint8)).save(d / "mixed" / "a.png")
+        Image.fromarray(np.zeros((32, 28), np.uint8)).save(d / "mixed" / "b.png")
+    elif kind == "pickle":
+        torch.save(torch.nn.Linear(2, 2), d / "model.pt")
+
+
+@pytest.mark.parametrize("kind, argv, message", BAD_INPUTS, ids=[m for _, _, m in BAD_INPUTS])
+def test_bad_inputs_exit_2_with_a_readable_message(tmp_path, capsys, kind, argv, message):
+    _make(kind, tmp_path)
+    code, out, err = cli(capsys, *[a.format(d=tmp_path) for a in argv])
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and err.count("\n") <= 1
+
+
+def test_dataset_and_reference_are_exclusive(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["eval", "x.npz", "--dataset", "mnist-5k", "--reference", "y.npz"])
+    assert exc.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
