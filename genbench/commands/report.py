@@ -1,0 +1,113 @@
+"""``genbench report``, ``genbench compare`` and ``genbench gate``: reading finished results."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="re-render a run directory's HTML leaderboard",
+                       description="Render index.html (self-contained) and summary.json from a run directory.")
+    p.add_argument("run_dir", help="a run directory written by `genbench run` (e.g. runs/mnist)")
+    p.add_argument("--out", default=None, help="output directory (default: reports/<suite name>)")
+    p.set_defaults(func=report_command)
+
+    p = sub.add_parser("compare", help="two result sets side by side, with deltas against the measured noise",
+                       description="A and B are run directories, summary.json files or job result.json files.")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--markdown", default=None, help="also write the table as Markdown to this file")
+    p.set_defaults(func=compare_command)
+
+    p = sub.add_parser(
+        "gate", help="CI gate: exit 1 when the current results regress against a baseline",
+        description="Exit 0 when every rule holds, 1 on a regression, 2 when the results were measured under a "
+        "different protocol (dataset fingerprint, extractor, sample count) and cannot be compared. "
+        "Rules: [MODEL:]METRIC<=TOL or METRIC>=TOL, TOL like +5%% (relative), +2.0 (absolute) or +2sigma "
+        "(measured noise); 'fid<=+5%%|2sigma' allows the larger. Default: every metric may get worse by at "
+        "most max(5%%, 2 sigma).",
+    )
+    p.add_argument("--baseline", required=True, help="baseline summary JSON (e.g. reports/baselines/mnist.json) or run dir")
+    p.add_argument("--current", required=True, help="run directory or summary JSON to check")
+    p.add_argument("--rule", action="append", default=None, help="a rule (repeatable); replaces the default rules")
+    p.add_argument("--markdown", default=None,
+                   help="write the Markdown summary here (default: $GITHUB_STEP_SUMMARY when set, appended)")
+    p.set_defaults(func=gate_command)
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from genbench.report import render_report
+    from genbench.results import load_run
+
+    run = load_run(args.run_dir)
+    out = Path(args.out) if args.out else Path("reports") / (run.suite.get("name") or Path(args.run_dir).name)
+    html = render_report(args.run_dir, out)
+    print(f"leaderboard: {html.resolve()}")
+    if run.missing:
+        print(f"note: {len(run.missing)} planned job(s) have no result yet")
+    return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from genbench.gate import COMPARE_HEADER, compare, compare_rows, markdown_table, text_table
+    from genbench.results import load_summary
+
+    a, b = load_summary(args.a), load_summary(args.b)
+    deltas, diffs = compare(a, b)
+    for d in diffs:
+        print(f"WARNING: protocols differ: {d}")
+    rows = compare_rows(deltas)
+    print(f"A = {args.a}\nB = {args.b}\n")
+    print(text_table(COMPARE_HEADER, rows))
+    n_sig = sum(d.significant for d in deltas)
+    print(f"\n{n_sig} of {len(deltas)} differences exceed 2σ of the measured noise")
+    if args.markdown:
+        from genbench import atomic
+
+        atomic.write_text(args.markdown, markdown_table(COMPARE_HEADER, rows) + "\n")
+    return 0
+
+
+def gate_command(args: argparse.Namespace) -> int:
+    from genbench.gate import GATE_HEADER, ProtocolMismatch, gate_rows, markdown_table, parse_rule, run_gate, text_table
+    from genbench.results import load_summary
+
+    rules = [parse_rule(r) for r in args.rule] if args.rule else None
+    baseline, current = load_summary(args.baseline), load_summary(args.current)
+    md_path = args.markdown or os.environ.get("GITHUB_STEP_SUMMARY")
+    try:
+        result = run_gate(baseline, current, rules)
+    except ProtocolMismatch as exc:
+        if md_path:
+            _write_md(md_path, f"## genbench gate: refused\n\n```\n{exc}\n```\n", append=not args.markdown)
+        raise
+    rows = gate_rows(result)
+    print(text_table(GATE_HEADER, rows))
+    verdict = "PASSED" if result.passed else f"FAILED: {len(result.failures)} regression(s)"
+    print(f"\ngenbench gate {verdict} ({len(result.checks)} checks; baseline {args.baseline}, current {args.current})")
+    if result.ignored:
+        print(f"note: {len(result.ignored)} current result(s) have no baseline and were not checked")
+    if md_path:
+        icon = "✅" if result.passed else "❌"
+        md = (f"## {icon} genbench gate {verdict}\n\nBaseline `{args.baseline}` "
+              f"(suite {baseline.get('suite')}, commit {baseline.get('provenance', {}).get('git_commit')}) vs current "
+              f"`{args.current}`.\n\n{markdown_table(GATE_HEADER, rows)}\n")
+        _write_md(md_path, md, append=not args.markdown)
+    return 0 if result.passed else 1
+
+
+def _write_md(path: str, text: str, *, append: bool) -> None:
+    if append:  # $GITHUB_STEP_SUMMARY collects several steps' output
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        from genbench import atomic
+
+        atomic.write_text(path, text)
+
+
+

@@ -1,0 +1,74 @@
+"""``genbench run SUITE``: train, sample and evaluate every model of a suite, then render its leaderboard."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a benchmark suite (train → sample → evaluate, cached) and render its leaderboard",
+        description="Run every (model × seed) job of a suite YAML. Each step is cached by a hash of its "
+        "config and inputs, so a rerun only does what changed; an interrupted run resumes. "
+        "The leaderboard lands in reports/<suite>/index.html.",
+    )
+    p.add_argument("suite", help="suite YAML file, e.g. suites/mnist.yaml")
+    p.add_argument("--profile", choices=("quick", "full"), default="quick",
+                   help="quick: sized for a 2-core CPU (default); full: paper-sized, for a GPU")
+    p.add_argument("--only", action="append", metavar="MODEL", help="run only this model label (repeatable)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda (default: auto)")
+    p.add_argument("--jobs", type=int, default=1, help="jobs run at once (threads; useful on a GPU) (default: 1)")
+    p.add_argument("--out", default=None, help="run directory (default: runs/<suite name>)")
+    p.add_argument("--report-dir", default=None, help="where index.html goes (default: reports/<suite name>)")
+    p.add_argument("--no-report", action="store_true", help="do not render the leaderboard")
+    p.add_argument("--data-root", default=None, help="where dataset files live (default: $GENBENCH_DATA)")
+    p.add_argument("--cache-dir", default=None, help="feature/statistics cache (default: $GENBENCH_CACHE or ~/.cache/genbench)")
+    p.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from genbench.device import resolve_device
+    from genbench.report import render_report
+    from genbench.runner import Runner
+    from genbench.suite import load_suite
+
+    suite = load_suite(args.suite, args.profile)
+    if args.device not in ("auto", None):
+        resolve_device(args.device)  # explicit cuda without CUDA: fail now, not in every job
+    out = Path(args.out) if args.out else Path("runs") / suite.name
+    runner = Runner(suite, out, device=args.device, jobs=args.jobs, only=args.only, cache_dir=args.cache_dir,
+                    data_root=args.data_root)
+    summary = runner.run()
+    n_ok = len(summary.outcomes) - len(summary.failed)
+    print(f"genbench run: {n_ok}/{len(summary.outcomes)} jobs finished in {summary.wall_time_s:.1f} s; results in {out}")
+    if not args.no_report:
+        report_dir = Path(args.report_dir) if args.report_dir else Path("reports") / suite.name
+        html = render_report(out, report_dir)
+        print(f"leaderboard: {html.resolve()}")
+    for o in summary.failed:
+        print(f"\nFAILED {o.job.id}: {o.error}\n  log: {o.log_path}")
+        for line in _tail(o.log_path, 25):
+            print(f"  | {line}")
+    if summary.failed:
+        print(f"\n{len(summary.failed)} job(s) failed; the others' results are kept. Fix and rerun: finished steps are cached.")
+        return 1
+    return 0
+
+
+def _tail(path: Path | None, n: int) -> list[str]:
+    if path is None:
+        return []
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:]
+    except OSError:
+        return []
+
+
+

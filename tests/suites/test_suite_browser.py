@@ -1,0 +1,93 @@
+"""The leaderboard in a real headless browser (Debian's chromium): it loads from disk with no
+console errors and no network, clicking a header sorts the table, and the images render."""
+
+import os
+
+import pytest
+
+from headless_chromium import Browser, find_chromium
+from suite_fakes import SUITE_YAML, FakeBackend
+from genbench.report import render_report
+from genbench.runner import Runner
+from genbench.suite import parse_suite
+
+CHROMIUM = find_chromium()
+if CHROMIUM is None:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI=true but chromium is not installed: .ci/run must apt-get install chromium "
+                           "(the leaderboard browser test cannot be skipped in CI)")
+    pytest.skip("chromium not installed (apt-get install chromium); leaderboard browser test skipped",
+                allow_module_level=True)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def leaderboard(tmp_path_factory):
+    from genbench.suite import Registries
+    from suite_fakes import FAKE_REGISTRIES_KW
+
+    tmp = tmp_path_factory.mktemp("lb")
+    reg = Registries(**FAKE_REGISTRIES_KW)
+    # Two datasets (images and 2-D points) so both the grids and the scatter plots are exercised.
+    text = SUITE_YAML.replace("dataset: digits", "datasets: [digits, toy]").replace(
+        "  - model: fake-ae\n", "").replace("[fid, is, psnr, ssim]", "[fid, is]").replace("seeds: [0, 1]\n", "seeds: [0]\n")
+    suite = parse_suite(text, str(tmp / "s.yaml"), registries=reg)
+    Runner(suite, tmp / "run", backend=FakeBackend(), progress=False, echo=lambda s: None).run()
+    html = render_report(tmp / "run", tmp / "report")
+    browser = Browser(CHROMIUM, str(tmp / "profile"))
+    try:
+        page = browser.open(html.resolve().as_uri())
+        yield page
+    finally:
+        browser.close()
+
+
+def _order(page, dataset):
+    return page.eval(f"""Array.from(document.querySelectorAll('table[data-dataset="{dataset}"] tbody tr'))
+                         .map(r => r.getAttribute('data-label'))""")
+
+
+def _values(page, dataset, metric):
+    return page.eval(f"""(() => {{
+        const t = document.querySelector('table[data-dataset="{dataset}"]');
+        const col = Array.from(t.tHead.rows[0].cells).findIndex(th => th.dataset.metric === '{metric}');
+        return Array.from(t.tBodies[0].rows).map(r => parseFloat(r.cells[col].dataset.value));
+    }})()""")
+
+
+def _click(page, dataset, metric):
+    page.eval(f"""document.querySelector('table[data-dataset="{dataset}"] th[data-metric="{metric}"]').click()""")
+
+
+def test_loads_without_console_errors_or_network(leaderboard):
+    assert leaderboard.problems() == []
+    assert leaderboard.eval("performance.getEntriesByType('resource').filter(e => !e.name.startsWith('data:')).length") == 0
+    assert leaderboard.eval("document.title").startswith("genbench · fake")
+
+
+def test_images_render(leaderboard):
+    sizes = leaderboard.eval("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+    assert len(sizes) == 3  # good-gan, bad-gan, real data on the image dataset
+    assert all(c and w > 0 and h > 0 for c, w, h in sizes), sizes
+    # the toy dataset gets scatter plots with one cross per mode centre, and training curves
+    n_scatter = leaderboard.eval("document.querySelectorAll('#ds-toy svg.scatter').length")
+    crosses = leaderboard.eval("document.querySelector('#ds-toy svg.scatter g[stroke]').children.length")
+    assert n_scatter == 3 and crosses == 4
+    assert leaderboard.eval("document.querySelectorAll('svg.curves polyline').length") >= 4
+
+
+def test_clicking_headers_sorts_the_table(leaderboard):
+    # Initially ranked by fid, lower is better: the real-data ceiling first.
+    fid = _values(leaderboard, "digits", "fid")
+    assert fid == sorted(fid) and _order(leaderboard, "digits")[0] == "real data"
+    _click(leaderboard, "digits", "is")  # higher is better: first click puts the best first
+    is_ = _values(leaderboard, "digits", "is")
+    assert is_ == sorted(is_, reverse=True) and len(set(is_)) == 3
+    assert leaderboard.eval("document.querySelector('table[data-dataset=\"digits\"] th[data-metric=\"is\"]').getAttribute('aria-sort')") == "descending"
+    _click(leaderboard, "digits", "is")  # second click reverses
+    assert _values(leaderboard, "digits", "is") == sorted(is_)
+    _click(leaderboard, "digits", "fid")
+    assert _order(leaderboard, "digits") == ["real data", "good-gan", "bad-gan"]
+    assert _order(leaderboard, "toy") == ["real data", "good-gan", "bad-gan"]  # other table untouched
+    assert leaderboard.problems() == []
