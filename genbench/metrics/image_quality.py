@@ -1,0 +1,122 @@
+"""Reconstruction quality: PSNR and SSIM per image, batched in torch.
+
+SSIM follows Wang et al. 2004 as scikit-image computes it with ``gaussian_weights=True,
+sigma=1.5, use_sample_covariance=False``: an 11×11 Gaussian window (σ = 1.5, truncated at 3.5σ),
+K1 = 0.01, K2 = 0.03, an explicit ``data_range``, the SSIM map averaged after cropping the
+5-pixel border (scikit-image crops it because the filter there sees padding), and colour images
+scored per channel, then averaged. Because the cropped map only uses pixels whose window lies
+inside the image, we compute it directly as a *valid* separable convolution: no padding at all.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from genbench.metrics import _inputs
+from genbench.metrics.result import MetricResult
+
+SSIM_SIGMA = 1.5
+SSIM_RADIUS = int(3.5 * SSIM_SIGMA + 0.5)  # scipy.ndimage's truncate=3.5 → 5, an 11×11 window
+SSIM_K1 = 0.01
+SSIM_K2 = 0.03
+
+# Images per torch batch (5 filtered maps each, float64).
+_BATCH_PIXELS = 1 << 22
+
+
+def _image_pair(a, b, data_range, device) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Validated float64 N×C×H×W tensors and the data range."""
+    x = _inputs.to_tensor(a, "a", device=device)
+    y = _inputs.to_tensor(b, "b", device=x.device)
+    if tuple(x.shape) != tuple(y.shape):
+        raise ValueError(f"a and b: shapes differ ({tuple(x.shape)} vs {tuple(y.shape)})")
+    if x.ndim == 3:
+        x, y = x.unsqueeze(1), y.unsqueeze(1)
+    if x.ndim != 4:
+        raise ValueError(f"a: expected images N×C×H×W or N×H×W, got shape {tuple(x.shape)}")
+    if x.shape[0] < 1:
+        raise ValueError("a: contains no images")
+    _inputs.check_finite(x, "a")
+    _inputs.check_finite(y, "b")
+    data_range = _inputs.positive_number(data_range, "data_range")
+    for name, t in (("a", x), ("b", y)):
+        span = float(t.max() - t.min())
+        if span > data_range * (1 + 1e-9):
+            raise ValueError(
+                f"{name}: values span {span:.6g}, more than data_range={data_range:g} "
+                "(uint8 images need data_range=255, images in [0, 1] need 1)"
+            )
+    return x, y, data_range
+
+
+def psnr_per_image(a, b, data_range, *, device=None) -> np.ndarray:
+    """10·log10(data_range² / MSE) per image, MSE over all channels and pixels (+inf for identical images)."""
+    x, y, data_range = _image_pair(a, b, data_range, device)
+    mse = ((x - y) ** 2).flatten(1).mean(dim=1).cpu().numpy()
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(data_range**2 / mse)
+
+
+def _gaussian_window(device) -> torch.Tensor:
+    offsets = torch.arange(-SSIM_RADIUS, SSIM_RADIUS + 1, dtype=torch.float64, device=device)
+    w = torch.exp(-0.5 * (offsets / SSIM_SIGMA) ** 2)
+    return w / w.sum()
+
+
+def _valid_blur(maps: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
+    """Separable Gaussian filter without padding: (B, 5, H, W) → (B, 5, H−10, W−10)."""
+    channels = maps.shape[1]
+    rows = window.reshape(1, 1, 1, -1).expand(channels, 1, 1, -1)
+    cols = window.reshape(1, 1, -1, 1).expand(channels, 1, -1, 1)
+    return F.conv2d(F.conv2d(maps, rows, groups=channels), cols, groups=channels)
+
+
+def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
+    """Mean SSIM per image (averaged over channels); see the module docstring for the definition."""
+    x, y, data_range = _image_pair(a, b, data_range, device)
+    n, c, h, w = x.shape
+    if h < 2 * SSIM_RADIUS + 1 or w < 2 * SSIM_RADIUS + 1:
+        raise ValueError(f"a: images are {h}×{w}; SSIM's 11×11 window needs at least 11×11")
+    window = _gaussian_window(x.device)
+    c1 = (SSIM_K1 * data_range) ** 2
+    c2 = (SSIM_K2 * data_range) ** 2
+    planes_x = x.reshape(n * c, 1, h, w)
+    planes_y = y.reshape(n * c, 1, h, w)
+    per_plane = torch.empty(n * c, dtype=torch.float64, device=x.device)
+    step = max(1, _BATCH_PIXELS // (5 * h * w))
+    for start in range(0, n * c, step):
+        px, py = planes_x[start:start + step], planes_y[start:start + step]
+        mu_x, mu_y, xx, yy, xy = _valid_blur(torch.cat([px, py, px * px, py * py, px * py], dim=1), window).unbind(1)
+        var_x = xx - mu_x * mu_x
+        var_y = yy - mu_y * mu_y
+        cov = xy - mu_x * mu_y
+        s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+        per_plane[start:start + step] = s.flatten(1).mean(dim=1)
+    return per_plane.reshape(n, c).mean(dim=1).cpu().numpy()
+
+
+def _summary(name: str, values: np.ndarray, data_range: float) -> MetricResult:
+    return MetricResult(
+        name, float(values.mean()), std=float(values.std()) if values.size > 1 else float("nan"),
+        params={"data_range": float(data_range), "n": int(values.size)},
+    )
+
+
+def psnr(a, b, data_range, *, device=None) -> MetricResult:
+    """Mean PSNR (dB) over images, std (ddof 0) over images. Identical pairs give +inf."""
+    values = psnr_per_image(a, b, data_range, device=device)
+    if np.isinf(values).any():
+        finite = values[np.isfinite(values)]
+        return MetricResult("psnr", math.inf, std=float("nan"),
+                            params={"data_range": float(data_range), "n": int(values.size),
+                                    "identical_pairs": int(values.size - finite.size)})
+    return _summary("psnr", values, data_range)
+
+
+def ssim(a, b, data_range, *, device=None) -> MetricResult:
+    """Mean SSIM over images, std (ddof 0) over images."""
+    return _summary("ssim", ssim_per_image(a, b, data_range, device=device), data_range)
