@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import math
 import time
+import warnings as _warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -336,43 +337,51 @@ def evaluate(
     extractor_identity = None
     protocol_extra: dict[str, Any] = {}
 
-    if kind == "image":
-        keep_pixels = "parzen" in names
-        needs_features = any(m in names for m in ("fid", "kid", "prdc", "is")) or ("modes" in names)
-        expected = ds.image_shape if ds is not None else None
-        stream = _checked_images(src.batches(n_gen, batch_size, seed), expected, gen, keep_pixels, "source")
-        if needs_features:
-            ext = _make_extractor(extractor, ds, ref_stats)
-            extractor_identity = ext.identity.to_dict()
-            log.info("extracting features of %d generated samples with %s", n_gen, ext.identity.name)
-            fake = ext.extract(stream, device=dev, progress=progress, total=n_gen)
-            real = None
-            if any(m in names for m in FEATURE_METRICS) and ref_stats is None:
-                real = _real_features(ds, split, ref_src, ext, n_real, dev, batch_size, seed, cache_dir, progress)
-            results += _feature_metrics(names, real, fake, ref_stats, ds, real_split if ds else None,
-                                        seed=seed, bootstrap=bootstrap, n_real=n_real, device=dev)
-        else:
-            for _ in stream:  # Parzen only: one pass, pixels kept
-                pass
-        if "parzen" in names:
-            gen_px = _flat_pixels(gen.pixels)
-            val_px = _flat_pixels([ds.split("val").samples])
-            test_px = _flat_pixels([_real_subset(real_split.samples, n_real)])
-            results.append(_parzen(gen_px, val_px, test_px, split, dev, warnings, scale="pixels / 255, flattened"))
-        if gen.channels_reduced:
-            protocol_extra["channels_reduced"] = "3 identical channels → 1 (greyscale dataset)"
-    else:  # points
-        pts = np.concatenate(list(src.batches(n_gen, batch_size, seed))).astype(np.float64)
-        gen.n = pts.shape[0]
-        for name in names:
-            if name == "modes":
-                from genbench.metrics import mode_coverage_2d
+    # Warnings the metrics raise (rank-deficient covariances, floored references ...) go into the result.
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        if kind == "image":
+            keep_pixels = "parzen" in names
+            needs_features = any(m in names for m in ("fid", "kid", "prdc", "is")) or ("modes" in names)
+            expected = ds.image_shape if ds is not None else None
+            stream = _checked_images(src.batches(n_gen, batch_size, seed), expected, gen, keep_pixels, "source")
+            if needs_features:
+                ext = _make_extractor(extractor, ds, ref_stats)
+                extractor_identity = ext.identity.to_dict()
+                log.info("extracting features of %d generated samples with %s", n_gen, ext.identity.name)
+                fake = ext.extract(stream, device=dev, progress=progress, total=n_gen)
+                real = None
+                if any(m in names for m in FEATURE_METRICS) and ref_stats is None:
+                    real = _real_features(ds, split, ref_src, ext, n_real, dev, batch_size, seed, cache_dir, progress)
+                results += _feature_metrics(names, real, fake, ref_stats, ds, real_split if ds else None,
+                                            seed=seed, bootstrap=bootstrap, n_real=n_real, device=dev)
+            else:
+                for _ in stream:  # Parzen only: one pass, pixels kept
+                    pass
+            if "parzen" in names:
+                gen_px = _flat_pixels(gen.pixels)
+                val_px = _flat_pixels([ds.split("val").samples])
+                test_px = _flat_pixels([_real_subset(real_split.samples, n_real)])
+                results.append(_parzen(gen_px, val_px, test_px, split, dev, warnings, scale="pixels / 255, flattened"))
+            if gen.channels_reduced:
+                protocol_extra["channels_reduced"] = "3 identical channels → 1 (greyscale dataset)"
+        else:  # points
+            pts = np.concatenate(list(src.batches(n_gen, batch_size, seed))).astype(np.float64)
+            gen.n = pts.shape[0]
+            for name in names:
+                if name == "modes":
+                    from genbench.metrics import mode_coverage_2d
 
-                results += mode_coverage_2d(pts, ds.modes.means, ds.modes.std)
-            elif name == "parzen":
-                val = ds.split("val").samples.astype(np.float64)
-                test = _real_subset(real_split.samples, n_real).astype(np.float64)
-                results.append(_parzen(pts, val, test, split, dev, warnings, scale="raw coordinates"))
+                    results += mode_coverage_2d(pts, ds.modes.means, ds.modes.std)
+                elif name == "parzen":
+                    val = ds.split("val").samples.astype(np.float64)
+                    test = _real_subset(real_split.samples, n_real).astype(np.float64)
+                    results.append(_parzen(pts, val, test, split, dev, warnings, scale="raw coordinates"))
+    for w in caught:
+        if issubclass(w.category, (UserWarning, RuntimeWarning)) and not issubclass(w.category, DeprecationWarning):
+            msg = str(w.message)
+            if msg not in warnings:
+                warnings.append(msg)
 
     if gen.n != n_gen:
         raise GenbenchError(f"the source yielded {gen.n} samples, expected {n_gen}")
@@ -499,21 +508,21 @@ def _feature_metrics(names, real, fake, ref_stats, ds, real_split, *, seed, boot
                     f"{fake.features.shape[1]} for these samples; pass the extractor (and images) they were made with"
                 )
             fs = ReferenceStats.from_features(fake)
-            r = M.frechet_distance(ref_stats.mu, ref_stats.sigma, fs.mu, fs.sigma)
+            r = M.frechet_distance(ref_stats.mu, ref_stats.sigma, fs.mu, fs.sigma, device=device)
             out.append(_with_params(r, n_real=n_real, n_fake=n_fake, reference="statistics file"))
         else:
-            r = M.fid(real.features, fake.features, bootstrap=bootstrap, seed=seed)
+            r = M.fid(real.features, fake.features, bootstrap=bootstrap, seed=seed, device=device)
             out.append(_with_params(r, n_real=len(real), n_fake=n_fake))
     if "kid" in names:
         subset = min(KID_MAX_SUBSET, len(real), n_fake)
-        r = M.kid(real.features, fake.features, subsets=KID_SUBSETS, subset_size=subset, seed=seed)
+        r = M.kid(real.features, fake.features, subsets=KID_SUBSETS, subset_size=subset, seed=seed, device=device)
         out.append(_with_params(r, n_real=len(real), n_fake=n_fake))
     if "is" in names:
         if fake.probs is None:
             raise GenbenchError(f"extractor {fake.extractor.name} has no classifier head: 'is' needs class probabilities")
         out.append(_with_params(M.inception_score(fake.probs, splits=IS_SPLITS), n_fake=n_fake))
     if "prdc" in names:
-        out += [_with_params(r, n_real=len(real), n_fake=n_fake) for r in M.prdc(real.features, fake.features, k=PRDC_K)]
+        out += [_with_params(r, n_real=len(real), n_fake=n_fake) for r in M.prdc(real.features, fake.features, k=PRDC_K, device=device)]
     if "modes" in names:
         if fake.probs is None or fake.probs.shape[1] != ds.n_classes:
             k = None if fake.probs is None else fake.probs.shape[1]
@@ -522,12 +531,9 @@ def _feature_metrics(names, real, fake, ref_stats, ds, real_split, *, seed, boot
                 f"{fake.extractor.name} gives {k if k else 'no'} class probabilities (use --extractor mnist-classifier)"
             )
         labels = np.argmax(fake.probs, axis=1)
-        reference = None
-        if real_split is not None and real_split.labels is not None:
-            reference = np.bincount(real_split.labels, minlength=ds.n_classes).astype(np.float64)
-            reference /= reference.sum()
+        # KL against the uniform class histogram, as in the stacked-MNIST literature (VEEGAN, PacGAN)
         out += [_with_params(r, labels="argmax of the extractor's class probabilities", n_fake=n_fake)
-                for r in M.class_mode_coverage(labels, ds.n_classes, reference=reference)]
+                for r in M.class_mode_coverage(labels, ds.n_classes)]
     return out
 
 
