@@ -435,3 +435,20 @@ def test_checkpoint_dir_goes_through_baselines_load(tmp_path, monkeypatch):
     assert d["type"] == "genbench-checkpoint" and d["model"] == "fake" and d["step"] == 3
     with pytest.raises(GenbenchError, match="latent_dim applies only"):
         open_source(tmp_path, latent_dim=3)
+
+
+def test_real_baseline_checkpoint(tmp_path):
+    """A checkpoint written by baselines.train opens as a source and samples deterministically."""
+    import baselines
+    from genbench.data import load_dataset
+
+    ring = load_dataset("ring8")
+    ckpt = baselines.train("gan", ring, out_dir=tmp_path / "gan", steps=2, seed=0, device="cpu", progress=False)
+    src = open_source(ckpt, device="cpu")
+    assert src.kind == "points" and src.n_available is None
+    a = collect(src, 50, batch_size=16, seed=1)
+    assert a.shape == (50, 2) and a.dtype == np.float32
+    np.testing.assert_array_equal(collect(src, 50, batch_size=50, seed=1), a)
+    np.testing.assert_array_equal(a, baselines.load(ckpt, device="cpu").sample(50, 1))
+    d = src.describe()
+    assert d["model"] == "gan" and d["dataset_fingerprint"]["sha256"] == ring.fingerprint.sha256

@@ -41,8 +41,10 @@ class CheckpointSource(SampleSource):
         self._converter: Converter | None = None
         self._probe: np.ndarray | None = None
 
-    def _sample(self, n: int, seed: int, batch_size: int = 500) -> np.ndarray:
-        out = self.model.sample(n, seed, batch_size=batch_size)
+    def _sample(self, n: int, seed: int) -> np.ndarray:
+        # The model's own default batch size, whatever ours is: float results of a network can
+        # differ in the last bits with the batch size, and the same seed must give the same samples.
+        out = self.model.sample(n, seed)
         if hasattr(out, "detach"):
             out = out.detach().cpu().numpy()
         out = np.asarray(out)
@@ -73,7 +75,7 @@ class CheckpointSource(SampleSource):
 
     def batches(self, n: int, batch_size: int = 250, seed: int = 0) -> Iterator[np.ndarray]:
         n, batch_size = check_count(n, batch_size, None, str(self.path))
-        samples = self._sample(n, seed, batch_size=max(batch_size, 1))
+        samples = self._sample(n, seed)
         if samples.shape[0] != n:
             raise GenbenchError(f"{self.path}: the model returned {samples.shape[0]} samples for {n} requested")
         for start in range(0, n, batch_size):
