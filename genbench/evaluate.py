@@ -145,8 +145,8 @@ def _fmt(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "nan"
     x = float(x)
-    if x == 0:
-        return "0"
+    if x.is_integer() and abs(x) < 1e6:
+        return str(int(x))
     if abs(x) >= 1e5 or abs(x) < 1e-3:
         return f"{x:.4g}"
     return f"{x:.4f}" if abs(x) < 10 else f"{x:.2f}"
@@ -412,7 +412,8 @@ def evaluate(
     provenance["wall_time_s"] = wall
     result = EvalResult(metrics=results, protocol=protocol, provenance=provenance, warnings=warnings, wall_time_s=wall)
     for w in warnings:
-        log.warning(w)
+        if ds is None or w not in ds.warnings:  # the dataset already logged its own
+            log.warning(w)
     return result
 
 
