@@ -1,0 +1,97 @@
+"""A trained baseline loaded from its checkpoint, ready to sample (and reconstruct)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from genbench.device import resolve_device
+from genbench.errors import GenbenchError
+
+from baselines import checkpoint
+from baselines.codec import DataCodec
+from baselines.spec import BaseConfig, ModelSpec
+from baselines.training import sample_generator
+
+
+class TrainedModel:
+    """Networks in eval mode plus what is needed to turn their output into contract-form samples.
+
+    Sampling uses BatchNorm running statistics (eval mode), so a sample does not depend on which
+    other samples share its batch, and ``sample(n, seed)`` is the same for any ``batch_size``.
+    """
+
+    def __init__(self, spec: ModelSpec, nets: nn.ModuleDict, config: BaseConfig, record: dict,
+                 codec: DataCodec, device: torch.device, path: Path | None = None):
+        self.spec, self.nets, self.config, self.record, self.codec = spec, nets.eval(), config, record, codec
+        self.device, self.path = device, path
+
+    name = property(lambda self: self.spec.name)
+    has_reconstruct = property(lambda self: self.spec.has_reconstruct)
+    step = property(lambda self: int(self.record["step"]))
+    finished = property(lambda self: bool(self.record.get("finished")))
+    dataset_fingerprint = property(lambda self: dict(self.record["dataset_fingerprint"]))
+    kind = property(lambda self: self.config.data_kind)
+
+    def sample_labels(self, n: int) -> np.ndarray | None:
+        """The class labels ``sample(n, ...)`` conditions on (conditional models), else None."""
+        labels = self.spec.sample_labels(n, self.config)
+        return None if labels is None else labels.numpy()
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+        """``n`` samples in contract form: uint8 N×C×H×W images or float32 N×2 points."""
+        if n < 0 or batch_size < 1:
+            raise GenbenchError(f"sample needs n >= 0 and batch_size >= 1, got n={n}, batch_size={batch_size}")
+        z = self.spec.latent(n, sample_generator(seed), self.config)
+        labels = self.spec.sample_labels(n, self.config)
+        out = []
+        for i in range(0, n, batch_size):
+            zb = z[i:i + batch_size].to(self.device)
+            lb = labels[i:i + batch_size].to(self.device) if labels is not None else None
+            out.append(self.codec.decode(self.spec.decode(self.nets, zb, lb, self.config)))
+        if not out:
+            shape = tuple(self.config.data_shape)
+            return np.zeros((0, *shape), dtype=np.uint8 if self.kind == "image" else np.float32)
+        return np.concatenate(out)
+
+    @torch.no_grad()
+    def reconstruct(self, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """Encode then decode (autoencoder family); same contract form as the input."""
+        if not self.has_reconstruct:
+            raise GenbenchError(f"model {self.name!r} has no encoder, so it cannot reconstruct")
+        arr = np.asarray(images)
+        expected = tuple(self.config.data_shape)
+        if arr.ndim != len(expected) + 1 or tuple(arr.shape[1:]) != expected:
+            raise GenbenchError(f"reconstruct expects N×{'×'.join(map(str, expected))} input, got shape {arr.shape}")
+        if self.kind == "points" and not np.all(np.isfinite(arr)):
+            raise GenbenchError("reconstruct: input points contain NaN or Inf")
+        out = []
+        for i in range(0, len(arr), batch_size):
+            x = self.codec.encode(arr[i:i + batch_size], self.device)
+            out.append(self.codec.decode(self.spec.reconstruct(self.nets, x, self.config)))
+        return np.concatenate(out) if out else arr.copy()
+
+    def encode_images(self, images: np.ndarray) -> torch.Tensor:
+        """Contract-form input → model-space tensor on this model's device."""
+        return self.codec.encode(np.asarray(images), self.device)
+
+
+def load_trained(spec: ModelSpec, directory: str | Path, record: dict, tensors: dict,
+                 device: str | torch.device | None = None) -> TrainedModel:
+    from baselines import config as configs
+    from baselines.training import build_networks
+
+    directory = Path(directory)
+    device = resolve_device(device)
+    config = configs.from_dict(spec.config_class, record["config"], str(directory / checkpoint.MODEL_FILE))
+    nets = build_networks(spec, config, 0)
+    checkpoint.load_networks(nets, tensors, directory / checkpoint.MODEL_FILE)
+    stats = record.get("data_stats") or {}
+    codec = DataCodec(config.data_kind, spec.image_range,
+                      tuple(stats["mean"]) if stats.get("mean") else None,
+                      tuple(stats["std"]) if stats.get("std") else None)
+    return TrainedModel(spec, nets.to(device), config, record, codec, device, directory)
