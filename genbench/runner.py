@@ -115,6 +115,7 @@ class GenbenchBackend:
             samples, dataset=dataset, split=evaluation.split, metrics=list(evaluation.sample_metrics),
             n=len(samples), extractor=evaluation.extractor, device=device, batch_size=evaluation.batch_size,
             seed=seed, data_root=data_root, cache_dir=cache_dir, progress=progress,
+            bootstrap=evaluation.bootstrap,
         )
         return result.to_dict()
 
@@ -589,7 +590,7 @@ class Runner:
 def _protocol(ev: Evaluation) -> dict:
     """The parts of the evaluation protocol that change generated-sample numbers."""
     return {"n": ev.n, "split": ev.split, "extractor": ev.extractor, "metrics": list(ev.sample_metrics),
-            "batch_size": ev.batch_size}
+            "batch_size": ev.batch_size, "bootstrap": ev.bootstrap}
 
 
 def _readable_json(path: Path) -> dict | None:

@@ -59,6 +59,7 @@ class Evaluation:
     metrics: tuple[str, ...] = ("fid",)
     batch_size: int = 250
     n_reconstruct: int = 500  # reference images reconstructed for psnr/ssim
+    bootstrap: int = 0  # FID bootstrap resamples (0: none); gives FID a measured noise for the gate
 
     @property
     def sample_metrics(self) -> tuple[str, ...]:
@@ -270,8 +271,8 @@ def _join(key: str, k: str) -> str:
 
 _TOP_KEYS = ("name", "description", "dataset", "datasets", "seeds", "steps", "models", "evaluation", "profiles", "rank_by")
 _MODEL_KEYS = ("model", "label", "overrides", "steps")
-_EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct")
-_PROFILE_KEYS = ("seeds", "steps", "evaluation", "models")
+_EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap")
+_PROFILE_KEYS = ("dataset", "datasets", "seeds", "steps", "evaluation", "models")
 _PROFILE_MODEL_KEYS = ("overrides", "steps")
 _SPLITS = ("train", "val", "test")
 
@@ -356,9 +357,9 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
     profiles = c.mapping(raw.get("profiles", {}), "profiles", PROFILES)
     for pname, praw in profiles.items():
         # Validate every profile, not only the selected one: a broken `full` must not hide until a GPU run.
-        _apply_profile(c, praw or {}, f"profiles.{pname}", reg, seeds, steps, models, evaluation)
-    seeds_p, steps_p, models_p, evaluation_p = _apply_profile(
-        c, profiles.get(profile) or {}, f"profiles.{profile}", reg, seeds, steps, models, evaluation
+        _apply_profile(c, praw or {}, f"profiles.{pname}", reg, datasets, seeds, steps, models, evaluation)
+    datasets, seeds_p, steps_p, models_p, evaluation_p = _apply_profile(
+        c, profiles.get(profile) or {}, f"profiles.{profile}", reg, datasets, seeds, steps, models, evaluation
     )
 
     rank_by = raw.get("rank_by", evaluation_p.columns[0])
@@ -384,6 +385,8 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
         kw["n"] = c.integer(raw["n"], f"{key}.n", minimum=2)
     if "batch_size" in raw:
         kw["batch_size"] = c.integer(raw["batch_size"], f"{key}.batch_size", minimum=1)
+    if "bootstrap" in raw:
+        kw["bootstrap"] = c.integer(raw["bootstrap"], f"{key}.bootstrap", minimum=0)
     if "n_reconstruct" in raw:
         kw["n_reconstruct"] = c.integer(raw["n_reconstruct"], f"{key}.n_reconstruct", minimum=1)
     if "split" in raw:
@@ -402,8 +405,13 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
     return ev
 
 
-def _apply_profile(c, praw, key, reg, seeds, steps, models, evaluation):
+def _apply_profile(c, praw, key, reg, datasets, seeds, steps, models, evaluation):
     praw = c.mapping(praw, key, _PROFILE_KEYS)
+    if "dataset" in praw and "datasets" in praw:
+        raise c.loc.error(key, "give at most one of 'dataset' or 'datasets'")
+    for dkey in ("dataset", "datasets"):
+        if dkey in praw:
+            datasets = c.string_list(praw[dkey], f"{key}.{dkey}", reg.datasets, "dataset")
     seeds = c.int_list(praw["seeds"], f"{key}.seeds") if "seeds" in praw else seeds
     if "steps" in praw:
         steps = c.integer(praw["steps"], f"{key}.steps", minimum=1)
@@ -420,7 +428,7 @@ def _apply_profile(c, praw, key, reg, seeds, steps, models, evaluation):
         overrides.update(c.overrides(mraw.get("overrides", {}), f"{mkey}.overrides"))
         msteps = c.integer(mraw["steps"], f"{mkey}.steps", minimum=1) if "steps" in mraw else spec.steps
         models[i] = ModelSpec(label=spec.label, model=spec.model, overrides=overrides, steps=msteps)
-    return seeds, steps, models, evaluation
+    return datasets, seeds, steps, models, evaluation
 
 
 # --------------------------------------------------------------------------- config overrides

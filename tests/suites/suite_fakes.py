@@ -163,9 +163,10 @@ profiles:
   quick:
     seeds: [0, 1]
   full:
+    datasets: [digits, toy]
     seeds: [0, 1, 2]
     steps: 1000
-    evaluation: {n: 100}
+    evaluation: {n: 100, bootstrap: 10}
     models:
       bad-gan: {steps: 5}
 """

@@ -22,7 +22,8 @@ def test_quick_profile_resolves(suite_file, registries):
 
 def test_full_profile_overrides_seeds_steps_eval_and_one_model(suite_file, registries):
     s = load_suite(suite_file, "full", registries=registries)
-    assert s.seeds == (0, 1, 2) and s.steps == 1000 and s.evaluation.n == 100
+    assert s.seeds == (0, 1, 2) and s.steps == 1000 and s.evaluation.n == 100 and s.evaluation.bootstrap == 10
+    assert s.datasets == ("digits", "toy")
     assert s.model("bad-gan").steps == 5 and s.model("good-gan").steps is None
     assert s.evaluation.split == "test"  # untouched keys keep the top-level value
 
@@ -41,10 +42,12 @@ def _err(text, registries, profile="quick"):
     ("seeds: [0, 1]\nsteps", "seeds: [0, 1]\nsteeps: 3\nsteps", r"^suites/x\.yaml:5: steeps: unknown key; allowed here:"),
     ("    overrides: {quality: 0.1}", "    overrides: {quality: 0.1, lr: [1, {a: 2}]}", r"models\[1\]\.overrides\.lr: expected a number"),
     ("      bad-gan: {steps: 5}", "      worse-gan: {steps: 5}", r"profiles\.full\.models\.worse-gan: unknown key; allowed here: good-gan, bad-gan, fake-ae"),
-    ("    evaluation: {n: 100}", "    evaluation: {n: 100, extractor: inception}", r"profiles\.full\.evaluation\.extractor: unknown extractor 'inception'"),
+    ("    evaluation: {n: 100, bootstrap: 10}", "    evaluation: {n: 100, extractor: inception}", r"profiles\.full\.evaluation\.extractor: unknown extractor 'inception'"),
     ("  real_split: train", "  real_split: test", r"evaluation\.real_split: the real-data row must come from a split other than"),
     ("    label: bad-gan", "    label: good-gan", r"models\[1\]: two models are labelled 'good-gan'"),
     ("seeds: [0, 1]\n", "seeds: [0, 0]\n", r"seeds: a seed is listed twice"),
+    ("    datasets: [digits, toy]", "    datasets: [digits, cifar]", r"profiles\.full\.datasets\[1\]: unknown dataset 'cifar'"),
+    ("bootstrap: 10", "bootstrap: -1", r"profiles\.full\.evaluation\.bootstrap: must be at least 0, got -1"),
     ("steps: 20", "steps: true", r"steps: expected an integer, got the boolean true"),
 ])
 def test_mistakes_name_file_line_and_key(registries, old, new, expected):
