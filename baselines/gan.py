@@ -71,7 +71,7 @@ class GANSpec(ModelSpec):
         if kind == "points":
             values = dict(z_dim=2, batch_size=100, lr_g=1e-4, lr_d=1e-4, beta1=0.5, steps=25000)
             if profile == "quick":
-                values.update(lr_g=1e-3, lr_d=1e-3, steps=3000)
+                values.update(g_hidden=(128, 128, 128), d_hidden=(128, 128), lr_g=1e-3, lr_d=1e-3, steps=2000)
             return values
         if profile == "quick":
             return dict(g_width=32, d_width=32, batch_size=64, steps=1000, checkpoint_every=250)
