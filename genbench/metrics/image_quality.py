@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from genbench.metrics import _inputs
 from genbench.metrics.result import MetricResult
@@ -67,12 +66,23 @@ def _gaussian_window(device) -> torch.Tensor:
     return w / w.sum()
 
 
-def _valid_blur(maps: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
-    """Separable Gaussian filter without padding: (B, 5, H, W) → (B, 5, H−10, W−10)."""
-    channels = maps.shape[1]
-    rows = window.reshape(1, 1, 1, -1).expand(channels, 1, 1, -1)
-    cols = window.reshape(1, 1, -1, 1).expand(channels, 1, -1, 1)
-    return F.conv2d(F.conv2d(maps, rows, groups=channels), cols, groups=channels)
+def _band_matrix(window: torch.Tensor, size: int) -> torch.Tensor:
+    """size × (size − 10) matrix whose column j holds the window at rows j … j+10: multiplying by
+    it is a valid (unpadded) 1-D convolution, done by one matrix product (float64 conv2d on the
+    CPU is far slower than a GEMM)."""
+    taps = window.shape[0]
+    band = torch.zeros(size, size - taps + 1, dtype=window.dtype, device=window.device)
+    for j in range(size - taps + 1):
+        band[j:j + taps, j] = window
+    return band
+
+
+def _valid_blur(maps: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Separable Gaussian filter without padding, as two plain 2-D matrix products:
+    (..., H, W) → (..., W−10, H−10) (transposed; SSIM is pointwise, so the layout does not matter)."""
+    *lead, h, w = maps.shape
+    across = (maps.reshape(-1, w) @ cols).reshape(*lead, h, -1).transpose(-1, -2)
+    return (across.reshape(-1, h) @ rows).reshape(*lead, cols.shape[1], rows.shape[1])
 
 
 def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
@@ -82,20 +92,20 @@ def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
     if h < 2 * SSIM_RADIUS + 1 or w < 2 * SSIM_RADIUS + 1:
         raise ValueError(f"a: images are {h}×{w}; SSIM's 11×11 window needs at least 11×11")
     window = _gaussian_window(x.device)
+    rows, cols = _band_matrix(window, h), _band_matrix(window, w)
     c1 = (SSIM_K1 * data_range) ** 2
     c2 = (SSIM_K2 * data_range) ** 2
-    planes_x = x.reshape(n * c, 1, h, w)
-    planes_y = y.reshape(n * c, 1, h, w)
+    planes_x = x.reshape(n * c, h, w)
+    planes_y = y.reshape(n * c, h, w)
     per_plane = torch.empty(n * c, dtype=torch.float64, device=x.device)
     step = max(1, _BATCH_PIXELS // (5 * h * w))
     for start in range(0, n * c, step):
         px, py = planes_x[start:start + step], planes_y[start:start + step]
-        mu_x, mu_y, xx, yy, xy = _valid_blur(torch.cat([px, py, px * px, py * py, px * py], dim=1), window).unbind(1)
-        var_x = xx - mu_x * mu_x
-        var_y = yy - mu_y * mu_y
-        cov = xy - mu_x * mu_y
-        s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
-        per_plane[start:start + step] = s.flatten(1).mean(dim=1)
+        mu_x, mu_y, xx, yy, xy = _valid_blur(torch.stack([px, py, px * px, py * py, px * py]), rows, cols)
+        mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
+        numerator = (2 * mu_xy + c1) * (2 * (xy - mu_xy) + c2)
+        denominator = (mu_xx + mu_yy + c1) * ((xx - mu_xx) + (yy - mu_yy) + c2)
+        per_plane[start:start + step] = (numerator / denominator).flatten(1).mean(dim=1)
     return per_plane.reshape(n, c).mean(dim=1).cpu().numpy()
 
 
