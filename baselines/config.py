@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from genbench.data.dataset import Dataset
@@ -30,6 +31,8 @@ def _coerce(key: str, current: Any, value: Any) -> Any:
     if isinstance(current, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise GenbenchError(f"config key {key!r} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise GenbenchError(f"config key {key!r} must be finite, got {value!r}")
         return float(value)
     if isinstance(current, str):
         if not isinstance(value, str):

@@ -103,13 +103,16 @@ def main() -> int:
     p.add_argument("--no-toy", action="store_true", help="skip the toy part")
     p.add_argument("--n", type=int, default=1000, help="samples for FID/IS (mnist-5k test has 1,000)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a shared machine)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override for every toy run")
     p.add_argument("--json", default=None, help="write the rows here")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     work = Path(args.work)
     out = {}
     if not args.no_toy:
-        out["toy"] = toy_table(work, args.seeds, args.models, args.datasets, None)
+        from genbench.commands.train import parse_set
+
+        out["toy"] = toy_table(work, args.seeds, args.models, args.datasets, parse_set(args.set) or None)
     if args.images:
         out["images"] = image_table(work, args.seeds[0], args.n)
     if args.json:

@@ -19,9 +19,15 @@ def parse_set(items: list[str] | None) -> dict:
         if not sep or not key:
             raise GenbenchError(f"--set expects key=value, got {item!r}")
         try:
-            out[key] = yaml.safe_load(raw) if raw.strip() else None
+            value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError as exc:
             raise GenbenchError(f"--set {key}: cannot parse value {raw!r} ({exc})") from exc
+        if isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        out[key] = value
     return out
 
 
