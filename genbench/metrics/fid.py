@@ -83,7 +83,11 @@ def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> float:
         product = root.mT @ sigma2 @ root
     product = (product + product.mT) / 2
     evals = torch.linalg.eigvalsh(product)
-    top = evals.abs().max().clamp_min(1e-300) if evals.numel() else torch.tensor(0.0)
+    # Scale for "round-off level": ≥ the largest eigenvalue, and still meaningful when the
+    # product vanishes (orthogonal supports); max diagonals bound the PSD matrices' norms from below.
+    top = torch.diagonal(sigma1).abs().max() * torch.diagonal(sigma2).abs().max()
+    if evals.numel():
+        top = torch.maximum(top, evals.abs().max()).clamp_min(1e-300)
     if evals.numel() and evals.min() < -_PSD_TOLERANCE * top:
         raise ValueError(
             f"{second_name}: is not positive semi-definite (Σ1Σ2 has eigenvalue {evals.min().item():.3g}, "
@@ -129,11 +133,20 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, *, device=None) -> MetricResult:
     return MetricResult("fid", _non_negative(value, scale), params={"dims": int(m1.shape[0])})
 
 
-def gaussian_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and covariance (ddof 1, as pytorch-fid's ``np.cov``) of an N×D float64 tensor."""
-    mu = features.mean(dim=0)
-    centered = features - mu
-    return mu, (centered.mT @ centered) / (features.shape[0] - 1)
+_STATS_CHUNK = 4096  # rows centred at a time: memory stays at one chunk, not a second N×D copy
+
+
+def gaussian_statistics(features: torch.Tensor, rows: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and covariance (ddof 1, as pytorch-fid's ``np.cov``) of an N×D float64 tensor,
+    or of ``features[rows]`` (a bootstrap draw) without materialising that copy."""
+    n = features.shape[0] if rows is None else rows.shape[0]
+    pick = (lambda s: features[s]) if rows is None else (lambda s: features[rows[s]])
+    mu = sum(pick(slice(i, i + _STATS_CHUNK)).sum(dim=0) for i in range(0, n, _STATS_CHUNK)) / n
+    cov = torch.zeros(features.shape[1], features.shape[1], dtype=features.dtype, device=features.device)
+    for i in range(0, n, _STATS_CHUNK):
+        centered = pick(slice(i, i + _STATS_CHUNK)) - mu
+        cov.addmm_(centered.mT, centered)
+    return mu, cov / (n - 1)
 
 
 def _warn_rank(n: int, dim: int, name: str) -> None:
@@ -174,7 +187,7 @@ def fid(features_a, features_b, *, bootstrap: int = 0, seed: int = 0, confidence
     for _ in tqdm(range(bootstrap), desc="FID bootstrap", leave=False, disable=None):
         ia = torch.as_tensor(rng.integers(0, a.shape[0], a.shape[0]), device=a.device)
         ib = torch.as_tensor(rng.integers(0, b.shape[0], b.shape[0]), device=b.device)
-        v, s = _distance(*gaussian_statistics(a[ia]), *gaussian_statistics(b[ib]))
+        v, s = _distance(*gaussian_statistics(a, ia), *gaussian_statistics(b, ib))
         draws.append(_non_negative(v, s))
     draws_arr = np.asarray(draws)
     tail = (1 - confidence) / 2 * 100
@@ -216,7 +229,7 @@ def fid_infinity(features_a, features_b, *, sizes=None, seed: int = 0, device=No
     fids = []
     for size in tqdm(sizes, desc="FID∞", leave=False, disable=None):
         idx = torch.as_tensor(rng.permutation(n)[:size], device=a.device)
-        v, s = _distance(*gaussian_statistics(a[idx]), mu_b, sigma_b)
+        v, s = _distance(*gaussian_statistics(a, idx), mu_b, sigma_b)
         fids.append(_non_negative(v, s))
     slope, intercept = np.polyfit(1.0 / np.asarray(sizes, dtype=np.float64), np.asarray(fids), 1)
     log.debug("FID∞ fit: intercept %.4f slope %.1f over sizes %s", intercept, slope, sizes)
