@@ -63,6 +63,10 @@ class Backend(Protocol):
 
     def reconstruct(self, checkpoint: Path, images: np.ndarray, device: str) -> np.ndarray: ...
 
+    def extractor_identity(self, dataset: Dataset, evaluation: Evaluation) -> dict | None:
+        """Name and weights hash of the extractor the evaluation will use (part of the cache key)."""
+        ...
+
     def evaluate(self, samples: np.ndarray, dataset: Dataset, evaluation: Evaluation, *, seed: int,
                  device: str, cache_dir: str | None, data_root: str | None, progress: bool) -> dict: ...
 
@@ -107,6 +111,14 @@ class GenbenchBackend:
         import baselines
 
         return baselines.load(checkpoint, device=device).reconstruct(images)
+
+    def extractor_identity(self, dataset, evaluation):
+        from genbench.features import default_extractor, get_extractor
+
+        if dataset.kind != "image":
+            return None
+        name = evaluation.extractor or default_extractor(dataset)
+        return get_extractor(name).identity.to_dict()
 
     def evaluate(self, samples, dataset, evaluation, *, seed, device, cache_dir, data_root, progress):
         from genbench.evaluate import evaluate
@@ -305,6 +317,7 @@ class Runner:
         self.progress = progress and jobs == 1
         self.echo = echo
         self._datasets: dict[str, Dataset] = {}
+        self._extractors: dict[str, dict | None] = {}
         self._lock = threading.Lock()
 
     # ---- datasets and configs (resolved before any work, so config errors fail fast)
@@ -318,6 +331,14 @@ class Runner:
                     self.echo(f"WARNING: dataset {name}: {w}")
                 self._datasets[name] = ds
             return self._datasets[name]
+
+    def extractor(self, name: str) -> dict | None:
+        """The extractor identity for a dataset: new weights must invalidate cached evaluations."""
+        ds = self.dataset(name)
+        with self._lock:
+            if name not in self._extractors:
+                self._extractors[name] = self.backend.extractor_identity(ds, self.suite.evaluation)
+            return self._extractors[name]
 
     def _resolve(self, job: Job) -> dict:
         ds = self.dataset(job.dataset)
@@ -344,15 +365,21 @@ class Runner:
                 if not job.is_real and (job.dataset, job.label) not in resolved:
                     resolved[(job.dataset, job.label)] = self._resolve(job)
                 elif job.is_real:
-                    self.dataset(job.dataset)
+                    self.extractor(job.dataset)
             self._write_manifest(jobs)
             self.echo(f"genbench run: suite {self.suite.name!r} (profile {self.suite.profile}), "
                       f"{len(jobs)} jobs, output in {self.out_dir}")
             if self.jobs == 1:
                 outcomes = [self._run_job(j, resolved.get((j.dataset, j.label))) for j in jobs]
             else:
-                with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                    outcomes = list(pool.map(lambda j: self._run_job(j, resolved.get((j.dataset, j.label))), jobs))
+                pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="genbench-job")
+                try:
+                    futures = [pool.submit(self._run_job, j, resolved.get((j.dataset, j.label))) for j in jobs]
+                    outcomes = [f.result() for f in futures]
+                except BaseException:  # Ctrl-C: start nothing new; running jobs finish their current step
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+                pool.shutdown()
         return RunSummary(self.out_dir, outcomes, time.perf_counter() - t0)
 
     def _write_manifest(self, jobs: list[Job]) -> None:
@@ -452,7 +479,7 @@ class Runner:
 
         # evaluate
         eval_key = step_key("evaluate", {"samples": sample_key, "protocol": _protocol(ev), "dataset": fp,
-                                         "seed": job.seed})
+                                         "seed": job.seed, "extractor": self.extractor(job.dataset)})
         eval_path = jdir / f"eval-{eval_key[:16]}.json"
         evaluation = _readable_json(eval_path)
         if evaluation is None:
@@ -517,7 +544,7 @@ class Runner:
                         ev.real_split, len(pool), ev.n)
         sample_key = step_key("real-sample", {"split": ev.real_split, "n": n, "seed": job.seed, "dataset": fp})
         eval_key = step_key("evaluate", {"samples": sample_key, "protocol": _protocol(ev), "dataset": fp,
-                                         "seed": job.seed})
+                                         "seed": job.seed, "extractor": self.extractor(job.dataset)})
         samples_path = jdir / f"samples-{sample_key[:16]}.npz"
         rng = np.random.default_rng(job.seed)
         idx = np.sort(rng.choice(len(pool), size=n, replace=False))

@@ -117,6 +117,11 @@ class FakeBackend:
         q = self._cfg(checkpoint)["config"]["quality"]
         return np.clip(images.astype(float) + (1 - q) * 20, 0, 255).astype(np.uint8)
 
+    extractor_weights = "0" * 64
+
+    def extractor_identity(self, dataset, evaluation):
+        return {"name": "fake-extractor", "weights_sha256": self.extractor_weights}
+
     def evaluate(self, samples, dataset, evaluation, *, seed, device, cache_dir, data_root, progress):
         self._count("evaluate", dataset.name, len(samples), seed)
         ref = dataset.split(evaluation.split).samples.astype(np.float64)
@@ -126,7 +131,7 @@ class FakeBackend:
                    MetricResult("is", 10.0 / (1.0 + fid), std=0.05).to_dict()]
         return {"metrics": metrics,
                 "protocol": {"n_generated": len(samples), "n_reference": len(ref), "split": evaluation.split,
-                             "extractor": {"name": "fake-extractor", "weights_sha256": "0" * 64}},
+                             "extractor": self.extractor_identity(dataset, evaluation)},
                 "provenance": {"evaluator": "fake"}, "warnings": [], "wall_time_s": 0.0}
 
     def evaluate_reconstructions(self, originals, reconstructions):

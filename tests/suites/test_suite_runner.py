@@ -78,6 +78,11 @@ def test_rerun_skips_everything_and_config_change_reruns_only_that_model(tmp_pat
                                                              ("train", "digits", "fake-gan", 1, 0.2)]
     assert _count(backend, "evaluate") == 2  # the real rows and the other models are untouched
 
+    backend.calls.clear()  # new extractor weights re-evaluate everything, and only that
+    backend.extractor_weights = "1" * 64
+    _run(changed, tmp_path / "run", backend)
+    assert _count(backend, "train") == 0 and _count(backend, "sample") == 0 and _count(backend, "evaluate") == 8
+
     backend.calls.clear()  # a larger n re-samples and re-evaluates everything but retrains nothing
     bigger = parse_suite(SUITE_YAML.replace("  n: 50", "  n: 60"), str(suite_file), registries=registries)
     _run(bigger, tmp_path / "run", backend)
