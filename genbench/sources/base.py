@@ -210,7 +210,7 @@ class Converter:
                         f"{self.where}: integer images must lie in 0..255; found values "
                         f"{x.min()}..{x.max()}"
                     )
-            x = x.astype(np.uint8, copy=False)
+            x = np.array(x, dtype=np.uint8, order="C")  # an owned, writable copy (inputs may be read-only memmaps)
         x = np.ascontiguousarray(x)
         if self.resize is not None and tuple(x.shape[2:]) != self.resize:
             x = resize_images(x, self.resize)
