@@ -571,6 +571,11 @@ class Runner:
     def _write_result(self, job: Job, evaluation: dict, samples_path: Path, extra: dict, recon: dict | None) -> Path:
         from genbench.provenance import environment
 
+        path = self.job_dir(job) / RESULT_FILE
+        existing = _readable_json(path)
+        if (existing and existing.get("keys") == extra.get("keys") and existing.get("suite") == self.suite.name
+                and existing.get("profile") == self.suite.profile):
+            return path  # nothing recomputed: keep the provenance of the run that computed it
         ds = self.dataset(job.dataset)
         metrics = list(evaluation.get("metrics", []))
         if recon:
@@ -598,7 +603,6 @@ class Runner:
             "mode_means": None if ds.modes is None else ds.modes.means.tolist(),
             **extra,
         }
-        path = self.job_dir(job) / RESULT_FILE
         atomic.write_json(path, _jsonable(result))
         return path
 

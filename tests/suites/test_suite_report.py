@@ -80,3 +80,25 @@ def test_value_formatting():
     assert fmt_value(12.3456, 0.5) == "12.35 ± 0.5"
     assert fmt_value(None, None) == "–" and fmt_value(3.0, None) == "3"
     assert fmt_value(0.0001234, 0.0) == "1.23e-04"
+
+
+def test_report_and_compare_commands_on_run_directories(tmp_path, capsys):
+    from genbench.cli import main
+    from genbench.suite import Registries
+    from suite_fakes import FAKE_REGISTRIES_KW
+
+    reg = Registries(**FAKE_REGISTRIES_KW)
+    for name, text in (("a", SUITE_YAML), ("b", SUITE_YAML.replace("{quality: 0.1}", "{quality: 0.6}"))):
+        suite = parse_suite(text, f"{name}.yaml", registries=reg)
+        Runner(suite, tmp_path / name, backend=FakeBackend(), progress=False, echo=lambda s: None).run()
+    assert main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "rep")]) == 0
+    assert f"leaderboard: {(tmp_path / 'rep/index.html').resolve()}" in capsys.readouterr().out
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    lines = {tuple(line.split()[:3]): line for line in out.splitlines() if line.startswith("digits")}
+    assert lines[("digits", "bad-gan", "fid")].rstrip().endswith("better")  # quality 0.1 → 0.6 lowers fid
+    assert lines[("digits", "good-gan", "fid")].rstrip().endswith("within noise")  # unchanged model
+    with pytest.raises(SystemExit):
+        main(["report"])
+    assert main(["report", str(tmp_path / "nope")]) == 2
+    assert "not a genbench run directory" in capsys.readouterr().err

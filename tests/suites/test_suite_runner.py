@@ -183,3 +183,16 @@ def test_kill_9_mid_run_resumes_without_losing_finished_jobs(tmp_path, suite_fil
     assert ("fake-gan", 0) in trained and len(trained) == 4  # bad-gan ×2 (config changed) + fake-ae ×2
     assert not any(c[0] == "train" and c[4] == 0.95 for c in backend.calls)  # good-gan not retrained
     assert len(load_run(tmp_path / "run").results) == 8
+
+
+def test_only_runs_one_model_and_keeps_the_full_plan_listed(tmp_path, suite_file, registries):
+    suite = load_suite(suite_file, registries=registries)
+    backend = FakeBackend()
+    _run(suite, tmp_path / "run", backend)
+    backend.calls.clear()
+    changed = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{quality: 0.3}").replace("{quality: 0.95}", "{quality: 0.9}"),
+                          str(suite_file), registries=registries)
+    summary = _run(changed, tmp_path / "run", backend, only=["bad-gan"])
+    assert {o.job.label for o in summary.outcomes} == {"bad-gan", REAL_LABEL}
+    assert {c[4] for c in backend.calls if c[0] == "train"} == {0.3}  # good-gan's change waits for a full run
+    assert len(load_run(tmp_path / "run").results) == 8  # the leaderboard still lists every model
