@@ -69,6 +69,20 @@ def test_features_are_the_penultimate_layer(test_features):
     assert (test_features.features >= 0).all()  # after the ReLU
 
 
+def test_folded_batchnorm_matches_the_trained_network(mnist5k):
+    from safetensors.torch import load_file
+
+    reference = mc.MnistCNN()
+    reference.load_state_dict(load_file(str(mc.DEFAULT_WEIGHTS)))
+    reference.eval()
+    folded = mc.load_model(mc.DEFAULT_WEIGHTS)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    x = mc.to_input(torch.from_numpy(mnist5k.split("val").samples[:200]))
+    with torch.no_grad():
+        for a, b in zip(reference(x), folded(x)):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
 def test_deterministic_and_batch_size_independent(extractor, mnist5k, test_features):
     images = mnist5k.split("test").samples[:300]
     a = extractor.extract(iter_batches(images, 100), progress=False)
