@@ -16,7 +16,6 @@ cached in --work (a finished checkpoint is reused), so the script can be interru
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
