@@ -115,12 +115,19 @@ def _socket_timeout(seconds: float):
         socket.setdefaulttimeout(previous)
 
 
+def _torchvision_mnist():
+    """torchvision's ``MNIST`` class, imported only when a download is attempted (slow import)."""
+    from torchvision.datasets import MNIST
+
+    return MNIST
+
+
 def download(root: Path) -> str | None:
     """Download MNIST into ``root`` with torchvision; returns None on success, else the reason."""
     if not _online():
         return "the machine is offline (or GENBENCH_OFFLINE is set)"
     try:
-        from torchvision.datasets import MNIST
+        MNIST = _torchvision_mnist()
     except ImportError as exc:  # pragma: no cover - torchvision is a dependency
         return f"torchvision is not importable ({exc})"
     logger.info("downloading MNIST into %s with torchvision", root)

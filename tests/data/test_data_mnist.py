@@ -10,6 +10,8 @@ from genbench.data import load_dataset
 from genbench.data.idx import write_idx
 from genbench.errors import GenbenchError
 
+REAL_DOWNLOAD = mnist_module.download
+
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
@@ -99,3 +101,38 @@ def test_offline_switch_skips_the_download(monkeypatch):
         assert mnist_module._online() is False
     finally:
         mnist_module._online.cache_clear()
+
+
+def test_failed_download_falls_back_with_the_reason(tmp_path, monkeypatch):
+    class FailingMNIST:
+        def __init__(self, root, train, download):
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(mnist_module, "download", REAL_DOWNLOAD)
+    monkeypatch.setattr(mnist_module, "_online", lambda: True)
+    monkeypatch.setattr(mnist_module, "_torchvision_mnist", lambda: FailingMNIST)
+    ds = load_dataset("mnist", data_root=tmp_path)
+    assert ds.name == "mnist-5k"
+    assert "torchvision download failed (RuntimeError: Error downloading" in ds.warnings[0]
+
+
+@pytest.mark.slow
+def test_successful_download_is_read_from_the_data_root(tmp_path, monkeypatch):
+    calls = []
+
+    class FakeMNIST:  # writes what torchvision leaves behind: plain IDX files in MNIST/raw
+        def __init__(self, root, train, download):
+            calls.append((root, train, download))
+            part, n = ("train", 60_000) if train else ("t10k", 10_000)
+            raw = tmp_path / "MNIST" / "raw"
+            write_idx(raw / f"{part}-images-idx3-ubyte", np.full((n, 28, 28), 7, np.uint8))
+            write_idx(raw / f"{part}-labels-idx1-ubyte", (np.arange(n) % 10).astype(np.uint8))
+
+    monkeypatch.setattr(mnist_module, "download", REAL_DOWNLOAD)
+    monkeypatch.setattr(mnist_module, "_online", lambda: True)
+    monkeypatch.setattr(mnist_module, "_torchvision_mnist", lambda: FakeMNIST)
+    ds = load_dataset("mnist", data_root=tmp_path)
+    assert calls == [(str(tmp_path), True, True), (str(tmp_path), False, True)]
+    assert ds.name == "mnist" and ds.warnings == ()
+    assert ds.fingerprint.sizes == {"train": 50_000, "val": 10_000, "test": 10_000}
+    np.testing.assert_array_equal(ds.split("val").labels[:3], [0, 1, 2])  # 50,000 % 10 == 0
