@@ -118,7 +118,9 @@ def _check_batch(batch, expected_channels: int | None) -> torch.Tensor:
     if isinstance(batch, np.ndarray):
         if batch.dtype != np.uint8:
             raise GenbenchError(f"mnist-classifier: images must be uint8 (0..255), got dtype {batch.dtype}")
-        tensor = torch.from_numpy(np.ascontiguousarray(batch))
+        # a copy only when torch could not share the memory (read-only or strided arrays)
+        contiguous = np.ascontiguousarray(batch)
+        tensor = torch.from_numpy(contiguous if contiguous.flags.writeable else contiguous.copy())
     elif isinstance(batch, torch.Tensor):
         if batch.dtype != torch.uint8:
             raise GenbenchError(f"mnist-classifier: images must be uint8 (0..255), got dtype {batch.dtype}")
