@@ -360,7 +360,8 @@ def evaluate(
                     pass
             if "parzen" in names:
                 gen_px = _flat_pixels(gen.pixels)
-                val_px = _flat_pixels([ds.split("val").samples])
+                val = ds.split("val").samples
+                val_px = _flat_pixels([_real_subset(val, min(n_real, len(val)))])
                 test_px = _flat_pixels([_real_subset(real_split.samples, n_real)])
                 results.append(_parzen(gen_px, val_px, test_px, split, dev, warnings, scale="pixels / 255, flattened"))
             if gen.channels_reduced:
@@ -374,9 +375,11 @@ def evaluate(
 
                     results += mode_coverage_2d(pts, ds.modes.means, ds.modes.std)
                 elif name == "parzen":
-                    val = ds.split("val").samples.astype(np.float64)
+                    val = ds.split("val").samples
+                    val = _real_subset(val, min(n_real, len(val))).astype(np.float64)
                     test = _real_subset(real_split.samples, n_real).astype(np.float64)
-                    results.append(_parzen(pts, val, test, split, dev, warnings, scale="raw coordinates"))
+                    results.append(_parzen(pts, val, test, split, dev, warnings, scale="raw coordinates",
+                                           sigmas=PARZEN_SIGMAS_POINTS))
     for w in caught:
         if issubclass(w.category, (UserWarning, RuntimeWarning)) and not issubclass(w.category, DeprecationWarning):
             msg = str(w.message)
@@ -551,17 +554,28 @@ def _flat_pixels(chunks: list[np.ndarray]) -> np.ndarray:
     return (x.reshape(x.shape[0], -1).astype(np.float32) / np.float32(255.0))
 
 
-def _parzen(gen, val, test, split, device, warnings, *, scale) -> MetricResult:
+# σ grids: Goodfellow et al.'s for pixels in [0, 1] (the metric library's default); for 2-D
+# points a wider one, since the toy mixtures' own σ (0.01, 0.05) lies below 0.1.
+PARZEN_SIGMAS_POINTS = np.logspace(-3, 1, 25)
+
+
+def _parzen(gen, val, test, split, device, warnings, *, scale, sigmas=None) -> MetricResult:
     """Goodfellow et al. (2014): fit a Gaussian Parzen window on the generated samples, choose
     sigma by log-likelihood of the val split, report the log-likelihood of the evaluated split."""
     from genbench.metrics import parzen_log_likelihood, select_parzen_sigma
 
     if split == "val":
         warnings.append("parzen: sigma was chosen on the val split and scored on it too (optimistic)")
-    sigma, table = select_parzen_sigma(gen, val, device=device)
+    sigma, table = select_parzen_sigma(gen, val, sigmas, device=device)
+    grid = sorted(table)
+    if sigma in (grid[0], grid[-1]) and len(grid) > 1:
+        warnings.append(
+            f"parzen: the chosen sigma {sigma:.4g} lies at the edge of the searched grid "
+            f"[{grid[0]:.4g}, {grid[-1]:.4g}]; the log-likelihood may be underestimated"
+        )
     r = parzen_log_likelihood(gen, test, sigma, device=device)
     return _with_params(r, sigma=float(sigma), sigma_chosen_on="val", scored_on=split, data=scale,
-                        n_kernels=int(gen.shape[0]), n_test=int(test.shape[0]),
+                        n_kernels=int(gen.shape[0]), n_val=int(val.shape[0]), n_test=int(test.shape[0]),
                         sigma_search={str(k): float(v) for k, v in table.items()})
 
 

@@ -202,6 +202,8 @@ def test_points_on_ring8(cache_dir):
     assert res["modes"].value == 8
     assert res["high_quality"].value > 0.95
     assert res["parzen"].params["sigma_chosen_on"] == "val" and res["parzen"].params["scored_on"] == "test"
+    # the chosen kernel width is near the mixture's own σ = 0.01, inside the searched grid
+    assert 0.003 < res["parzen"].params["sigma"] < 0.1 and not any("edge" in w for w in res.warnings)
     assert res.protocol["extractor"] is None and res.protocol["kind"] == "points"
     # default for points is modes; image metrics on points are refused
     assert {m.name for m in evaluate(pts, dataset=ring, n=800, progress=False).metrics} >= {"modes"}
