@@ -34,12 +34,11 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--resize", metavar="HxW", help="resize every image to H×W (PIL bicubic), e.g. 28x28")
 
 
-def _add_run_options(p: argparse.ArgumentParser, *, n_default: int | None) -> None:
+def _add_run_options(p: argparse.ArgumentParser, *, n_default: int | None, n_help: str) -> None:
     p.add_argument("--extractor", metavar="NAME",
                    help="feature extractor (see `genbench extractors`); default: mnist-classifier for digit "
                         "datasets, inception-v3-fid otherwise")
-    p.add_argument("--n", type=int, default=n_default, metavar="N",
-                   help="number of samples (generated and real)" + (f"; default {n_default}" if n_default else ""))
+    p.add_argument("--n", type=int, default=n_default, metavar="N", help=n_help)
     p.add_argument("--device", default="auto", metavar="cpu|cuda|auto", help="torch device (default auto: cuda if available)")
     p.add_argument("--batch-size", type=int, default=250, metavar="N", help="batch size for sampling and extraction")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the generator's latents and of resampling")
@@ -67,7 +66,8 @@ def register(sub) -> None:
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="FID bootstrap resamples for its std and 95%% CI (default 0: none)")
     p.add_argument("--json", metavar="OUT", help="write the result with its full protocol to this JSON file")
-    _add_run_options(p, n_default=10000)
+    _add_run_options(p, n_default=10000, n_help="number of generated samples, and at most as many real ones "
+                     "(default 10000; a stored source or split with fewer is used whole, with a warning)")
     _add_source_options(p)
     p.add_argument("--reference-range", metavar="LO,HI", help="like --range, for a float-array --reference")
     p.set_defaults(func=run_eval)
@@ -82,7 +82,8 @@ def register(sub) -> None:
     s.add_argument("--dataset", metavar="NAME", help="dataset instead of SOURCE")
     s.add_argument("--split", default="test", help="dataset split (default test)")
     s.add_argument("--out", required=True, metavar="STATS.npz", help="output file")
-    _add_run_options(s, n_default=None)
+    _add_run_options(s, n_default=None, n_help="number of samples (default: the whole split or every stored "
+                     "sample; a generator needs it)")
     _add_source_options(s)
     s.set_defaults(func=run_stats)
 
@@ -105,6 +106,8 @@ def run_eval(args: argparse.Namespace) -> int:
     reference = None
     if args.reference is not None:
         if _is_stats_file(args.reference):
+            if args.reference_range:
+                raise GenbenchError(f"--reference-range does not apply: {args.reference} holds statistics, not samples")
             reference = args.reference
         else:
             from genbench.sources import open_source
