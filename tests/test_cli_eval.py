@@ -157,3 +157,30 @@ def test_dataset_and_reference_are_exclusive(capsys):
         main(["eval", "x.npz", "--dataset", "mnist-5k", "--reference", "y.npz"])
     assert exc.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+class TinyDigitGenerator(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.latent_dim = 6
+        self.net = torch.nn.Linear(6, 28 * 28)
+
+    def forward(self, z):
+        return torch.tanh(self.net(z)).view(-1, 1, 28, 28)
+
+
+def test_eval_torchscript_generator_with_negative_range(tmp_path, capsys, cache_dir):
+    torch.manual_seed(0)
+    torch.jit.script(TinyDigitGenerator()).save(str(tmp_path / "G.pt"))
+    argv = ["eval", tmp_path / "G.pt", "--dataset", "mnist-5k", "--range", "-1,1", "--metrics", "is,modes",
+            "--n", 60, "--batch-size", 25, "--seed", 3, "--device", "cpu", "--no-progress",
+            "--cache-dir", cache_dir]
+    code, out, err = cli(capsys, *argv, "--json", tmp_path / "a.json")
+    assert code == 0, err
+    code, out, err = cli(capsys, *argv, "--json", tmp_path / "b.json", "--batch-size", 60)
+    assert code == 0, err
+    a, b = (json.loads((tmp_path / f).read_text()) for f in ("a.json", "b.json"))
+    assert a["metrics"] == b["metrics"]  # same seed, other batch size: the same samples and numbers
+    src = a["protocol"]["source"]
+    assert src["type"] == "torchscript" and src["latent_dim"] == 6 and src["value_range"] == [-1.0, 1.0]
+    assert a["protocol"]["n_generated"] == 60
