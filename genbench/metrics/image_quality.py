@@ -77,12 +77,21 @@ def _band_matrix(window: torch.Tensor, size: int) -> torch.Tensor:
     return band
 
 
-def _valid_blur(maps: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    """Separable Gaussian filter without padding, as two plain 2-D matrix products:
-    (..., H, W) → (..., W−10, H−10) (transposed; SSIM is pointwise, so the layout does not matter)."""
-    *lead, h, w = maps.shape
-    across = (maps.reshape(-1, w) @ cols).reshape(*lead, h, -1).transpose(-1, -2)
-    return (across.reshape(-1, h) @ rows).reshape(*lead, cols.shape[1], rows.shape[1])
+def _blurred_moments(px: torch.Tensor, py: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Gaussian-filtered x, y, x², y², xy of P planes (P, H, W), without padding: (5, P, W−10, H−10).
+
+    The separable filter is two plain 2-D matrix products with band matrices (the second one on
+    the transposed maps, so the output is transposed too — SSIM is pointwise, so that is harmless).
+    The five maps share one buffer so the products run once over all of them.
+    """
+    planes, h, w = px.shape
+    maps = torch.empty(5, planes, h, w, dtype=px.dtype, device=px.device)
+    maps[0], maps[1] = px, py
+    torch.mul(px, px, out=maps[2])
+    torch.mul(py, py, out=maps[3])
+    torch.mul(px, py, out=maps[4])
+    across = (maps.view(-1, w) @ cols).view(5, planes, h, -1).transpose(-1, -2).reshape(-1, h)
+    return (across @ rows).view(5, planes, cols.shape[1], rows.shape[1])
 
 
 def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
@@ -100,12 +109,14 @@ def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
     per_plane = torch.empty(n * c, dtype=torch.float64, device=x.device)
     step = max(1, _BATCH_PIXELS // (5 * h * w))
     for start in range(0, n * c, step):
-        px, py = planes_x[start:start + step], planes_y[start:start + step]
-        mu_x, mu_y, xx, yy, xy = _valid_blur(torch.stack([px, py, px * px, py * py, px * py]), rows, cols)
-        mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
+        mu_x, mu_y, xx, yy, xy = _blurred_moments(planes_x[start:start + step], planes_y[start:start + step],
+                                                  rows, cols)
+        mu_xy = mu_x * mu_y
+        mu_xx, mu_yy = mu_x.square_(), mu_y.square_()  # in place: the means are not needed any more
         numerator = (2 * mu_xy + c1) * (2 * (xy - mu_xy) + c2)
-        denominator = (mu_xx + mu_yy + c1) * ((xx - mu_xx) + (yy - mu_yy) + c2)
-        per_plane[start:start + step] = (numerator / denominator).flatten(1).mean(dim=1)
+        # σx² + σy² = E[x²] − μx² + E[y²] − μy², accumulated in place in the xx buffer
+        denominator = (mu_xx + mu_yy + c1) * xx.add_(yy).sub_(mu_xx).sub_(mu_yy).add_(c2)
+        per_plane[start:start + step] = numerator.div_(denominator).flatten(1).mean(dim=1)
     return per_plane.reshape(n, c).mean(dim=1).cpu().numpy()
 
 
