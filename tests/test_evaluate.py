@@ -71,6 +71,8 @@ def real_vs_train(mnist5k, cache_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:The `disp` argument")  # inside the pytorch-fid oracle
+@pytest.mark.filterwarnings("ignore:Matrix is singular")  # dead ReLU units; pytorch-fid handles it
 def test_real_test_split_against_train(mnist5k, classifier, real_vs_train):
     from pytorch_fid.fid_score import calculate_frechet_distance
 

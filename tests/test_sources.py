@@ -448,6 +448,12 @@ def test_checkpoint_dir_goes_through_baselines_load(tmp_path, monkeypatch):
         open_source(tmp_path, latent_dim=3)
 
 
+def test_image_folder_with_a_config_json_is_still_an_image_folder(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    write_png(tmp_path / "a.png", rng_images((5, 5)))
+    assert open_source(tmp_path).describe()["type"] == "image-folder"
+
+
 def test_real_baseline_checkpoint(tmp_path):
     """A checkpoint written by baselines.train opens as a source and samples deterministically."""
     import baselines

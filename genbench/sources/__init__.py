@@ -21,7 +21,7 @@ from genbench.errors import GenbenchError
 from genbench.sources.arrays import ArraySource, open_array_file
 from genbench.sources.base import SampleSource, parse_resize, parse_value_range, quantize
 from genbench.sources.checkpoint import CheckpointSource, is_checkpoint_dir
-from genbench.sources.folder import ImageFolderSource
+from genbench.sources.folder import ImageFolderSource, list_images
 from genbench.sources.generators import GeneratorSource, is_entry_point, latents, open_entry_point, open_torch_file
 
 __all__ = [
@@ -67,7 +67,7 @@ def open_source(spec, *, value_range=None, latent_dim=None, resize=None, device=
             f"{spec}: no such file or folder (nor a 'package.module:function' entry point)"
         )
     if path.is_dir():
-        if is_checkpoint_dir(path):
+        if is_checkpoint_dir(path) and ((path / "model.safetensors").exists() or not list_images(path)):
             _refuse_generator_options(latent_dim, f"{path} (a genbench checkpoint)")
             return CheckpointSource(path, resize=resize, device=device, value_range=value_range)
         _refuse_generator_options(latent_dim, f"{path} (an image folder)")
