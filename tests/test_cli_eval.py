@@ -69,6 +69,9 @@ def test_eval_writes_json_with_protocol_and_prints_table(tmp_path, capsys, digit
         assert text in out, text
     kid_row = next(line for line in out.splitlines() if line.startswith("kid"))
     assert "±" in kid_row
+    from genbench.evaluate import EvalResult
+
+    assert EvalResult.load_json(tmp_path / "r.json").to_dict() == d  # the file reads back losslessly
 
 
 @pytest.mark.slow
