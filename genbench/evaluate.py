@@ -103,12 +103,11 @@ class EvalResult:
         elif ref.get("type") == "stats":
             against = f"statistics {ref.get('path')}"
         else:
-            rs = ref.get("source", {})
-            against = f"{rs.get('path') or rs.get('entry_point') or rs.get('type')} ({rs.get('type')})"
+            against = _describe_source(ref.get("source", {}))
         src = p.get("source", {})
         ext = p.get("extractor") or {}
         lines = [
-            f"source:    {src.get('path') or src.get('entry_point') or src.get('type')} ({src.get('type')})",
+            f"source:    {_describe_source(src)}",
             f"against:   {against}",
             f"samples:   {p.get('n_generated')} generated, {p.get('n_real')} real; seed {p.get('seed')}",
         ]
@@ -133,6 +132,14 @@ class EvalResult:
         for w in self.warnings:
             lines.append(f"WARNING: {w}")
         return "\n".join(lines)
+
+
+def _describe_source(d: dict) -> str:
+    where = d.get("path") or d.get("entry_point")
+    if where:
+        return f"{where} ({d.get('type')})"
+    shape = "×".join(str(s) for s in d.get("shape", []))
+    return f"in-memory {d.get('dtype', '')} array {shape}".replace("  ", " ")
 
 
 def _short_fp(fp: dict | None) -> str:
