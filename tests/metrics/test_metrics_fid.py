@@ -68,6 +68,21 @@ def test_singular_covariances_fewer_samples_than_dims_closed_form():
     assert frechet_distance(m1, s1, m2, s2).value == pytest.approx(expected, rel=1e-9)
 
 
+def test_badly_scaled_singular_case_where_pytorch_fid_reports_an_imaginary_component():
+    """Feature scales from 1e-4 to 1e3 and 10 samples in 128 dimensions: pytorch-fid 0.3.0 raises
+    "Imaginary component 0.014" here; the exact value is the closed form below."""
+    rng = np.random.default_rng(0)
+    scales = np.logspace(-4, 3, 128)
+    a = rng.standard_normal((10, 128)) * scales
+    b = (rng.standard_normal((10, 128)) + 0.3) * scales
+    A1 = (a - a.mean(0)).T / 3.0
+    A2 = (b - b.mean(0)).T / 3.0
+    diff = a.mean(0) - b.mean(0)
+    expected = diff @ diff + np.sum(A1**2) + np.sum(A2**2) - 2 * np.linalg.svd(A1.T @ A2, compute_uv=False).sum()
+    with pytest.warns(UserWarning, match="rank deficient"):
+        assert fid(a, b).value == pytest.approx(expected, rel=1e-12)
+
+
 def test_rank_one_covariances_where_sqrtm_struggles():
     """Σ1 = u uᵀ, Σ2 = v vᵀ: Σ1Σ2 is rank one and nilpotent-adjacent; tr (Σ1Σ2)^½ = |u·v|."""
     rng = np.random.default_rng(4)
