@@ -7,6 +7,9 @@ from pytorch_fid.fid_score import calculate_frechet_distance
 
 from genbench.metrics import fid, fid_infinity, frechet_distance
 
+# pytorch-fid passes sqrtm(disp=False), deprecated in SciPy 1.17 and removed in 1.18.
+pytestmark = pytest.mark.filterwarnings("ignore:The `disp` argument:DeprecationWarning")
+
 
 def _stats(x):
     return x.mean(axis=0), np.cov(x, rowvar=False)
