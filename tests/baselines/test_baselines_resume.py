@@ -62,7 +62,7 @@ def test_resume_with_stored_config_when_none_given(points_ds, tmp_path):
 
 
 def test_different_config_seed_or_dataset_is_refused(points_ds, tmp_path):
-    o = tiny("gan", "points")
+    o = {**tiny("gan", "points"), "lr_d": 0.001}
     baselines.train("gan", points_ds, out_dir=tmp_path, overrides=o, steps=2, progress=False)
     with pytest.raises(GenbenchError, match=r"different config \(lr_d: 0.001 → 0.5\)"):
         baselines.train("gan", points_ds, out_dir=tmp_path, overrides={**o, "lr_d": 0.5}, steps=4, progress=False)
