@@ -318,6 +318,7 @@ def evaluate(
             f"the source gives {_KIND_WORDS[src.kind]} but the reference holds {_KIND_WORDS[ref_kind]}"
         )
     kind = ref_kind
+    _check_checkpoint_dataset(src, ds, warnings)
 
     # ---- which metrics, and can they be computed here?
     names = requested or _default_metrics(kind, ds, ref_stats)
@@ -426,6 +427,19 @@ def evaluate(
         if ds is None or w not in ds.warnings:  # the dataset already logged its own
             log.warning(w)
     return result
+
+
+def _check_checkpoint_dataset(src, ds, warnings: list[str]) -> None:
+    """A genbench checkpoint knows what it was trained on: say so when that is another dataset."""
+    from genbench.sources import CheckpointSource
+
+    if ds is None or not isinstance(src, CheckpointSource):
+        return
+    trained = getattr(src.model, "dataset_fingerprint", None) or {}
+    if trained.get("name") and trained.get("name") != ds.name:
+        warnings.append(
+            f"the checkpoint was trained on {trained.get('name')!r} but is evaluated against {ds.name!r}"
+        )
 
 
 def _resolve_dataset(dataset, data_root):

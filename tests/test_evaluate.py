@@ -349,3 +349,15 @@ def test_stacked_mnist_counts_1000_way_modes(cache_dir):
     assert res.protocol["extractor"]["name"] == "mnist-classifier"  # the digit-data default
     # the metric library's rank warning (300 samples, 384 dims) is part of the result, not lost
     assert any("rank deficient" in w for w in res.warnings)
+
+
+def test_checkpoint_trained_on_another_dataset_is_a_warning(tmp_path):
+    import baselines
+    from genbench.data import load_dataset
+
+    ckpt = baselines.train("gan", load_dataset("ring8"), out_dir=tmp_path / "gan", steps=2, device="cpu", progress=False)
+    other = evaluate(ckpt, dataset="grid25", metrics="modes", n=200, device="cpu", progress=False)
+    assert "the checkpoint was trained on 'ring8' but is evaluated against 'grid25'" in other.warnings
+    same = evaluate(ckpt, dataset="ring8", metrics="modes", n=200, device="cpu", progress=False)
+    assert not any("trained on" in w for w in same.warnings)
+    assert same.protocol["source"]["type"] == "genbench-checkpoint" and same.protocol["n_generated"] == 200
