@@ -351,6 +351,7 @@ def test_stacked_mnist_counts_1000_way_modes(cache_dir):
     assert any("rank deficient" in w for w in res.warnings)
 
 
+@pytest.mark.slow
 def test_checkpoint_trained_on_another_dataset_is_a_warning(tmp_path):
     import baselines
     from genbench.data import load_dataset
