@@ -48,24 +48,34 @@ def train_cached(model: str, dataset, work: Path, seed: int, overrides: dict | N
     return out
 
 
-def toy_table(work: Path, seeds: list[int], models, datasets, overrides: dict | None) -> list[dict]:
-    rows = []
-    for ds_name in datasets:
-        ds = load_dataset(ds_name)
-        for model in models:
-            modes, hq = [], []
-            for seed in seeds:
+def toy_table(work: Path, seeds: list[int], models, datasets, overrides: dict | None,
+              json_path: str | None = None) -> list[dict]:
+    """Seed-major order, so an interrupted run still has every model at its first seeds."""
+    results: dict[tuple[str, str], dict] = {}
+    for seed in seeds:
+        for ds_name in datasets:
+            ds = load_dataset(ds_name)
+            for model in models:
                 path = train_cached(model, ds, work, seed, overrides)
                 pts = baselines.load(path, device="cpu").sample(2500, seed=seed)
                 res = {r.name: r.value for r in mode_coverage_2d(pts, ds.modes.means, ds.modes.std, threshold=3.0)}
-                modes.append(res["modes"])
-                hq.append(100.0 * res["high_quality"])
-            row = {"dataset": ds_name, "model": model, "n_modes": len(ds.modes.means), "seeds": seeds,
-                   "modes": modes, "high_quality_pct": hq}
-            rows.append(row)
-            print(f"{ds_name:7s} {model:14s} modes {np.mean(modes):5.1f} ± {np.std(modes):.1f} / {len(ds.modes.means)}"
-                  f"   high quality {np.mean(hq):5.1f} ± {np.std(hq):.1f} %   (per seed: {modes})", flush=True)
-    return rows
+                row = results.setdefault((ds_name, model), {
+                    "dataset": ds_name, "model": model, "n_modes": len(ds.modes.means),
+                    "seeds": [], "modes": [], "high_quality_pct": []})
+                row["seeds"].append(seed)
+                row["modes"].append(res["modes"])
+                row["high_quality_pct"].append(100.0 * res["high_quality"])
+                print(f"  {ds_name} {model} seed {seed}: {res['modes']:.0f} modes, "
+                      f"{100 * res['high_quality']:.1f}% high quality", flush=True)
+                if json_path:
+                    from genbench import atomic
+
+                    atomic.write_json(json_path, {"toy": list(results.values())})
+    for row in results.values():
+        m, hq = np.array(row["modes"]), np.array(row["high_quality_pct"])
+        print(f"{row['dataset']:7s} {row['model']:14s} modes {m.mean():5.1f} ± {m.std():.1f} / {row['n_modes']}"
+              f"   high quality {hq.mean():5.1f} ± {hq.std():.1f} %   ({len(m)} seeds)", flush=True)
+    return list(results.values())
 
 
 def image_table(work: Path, seed: int, n: int) -> list[dict]:
@@ -111,7 +121,8 @@ def main() -> int:
     if not args.no_toy:
         from genbench.commands.train import parse_set
 
-        out["toy"] = toy_table(work, args.seeds, args.models, args.datasets, parse_set(args.set) or None)
+        out["toy"] = toy_table(work, args.seeds, args.models, args.datasets, parse_set(args.set) or None,
+                               args.json)
     if args.images:
         out["images"] = image_table(work, args.seeds[0], args.n)
     if args.json:
