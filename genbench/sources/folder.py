@@ -46,7 +46,11 @@ class ImageFolderSource(SampleSource):
         self.resize = resize
         sizes: dict[tuple[int, int], Path] = {}
         any_colour = False
-        for path in self.files:  # headers only: cheap, and every problem is found before any work
+        from tqdm.auto import tqdm
+
+        # Headers only: cheap, and every problem is found before any work. (Bar only on a terminal.)
+        for path in tqdm(self.files, desc="checking images", unit="file", leave=False, disable=None,
+                         mininterval=1.0):
             try:
                 with Image.open(path) as im:
                     mode, (w, h) = im.mode, im.size
@@ -103,7 +107,10 @@ class ImageFolderSource(SampleSource):
         """Content hash over every file's relative path and bytes (computed once, on demand)."""
         if self._sha256 is None:
             h = hashlib.sha256()
-            for path in self.files:
+            from tqdm.auto import tqdm
+
+            for path in tqdm(self.files, desc="hashing images", unit="file", leave=False, disable=None,
+                             mininterval=1.0):
                 h.update(path.relative_to(self.folder).as_posix().encode() + b"\0")
                 h.update(hashlib.sha256(path.read_bytes()).digest())
             self._sha256 = h.hexdigest()
