@@ -134,19 +134,22 @@ def main() -> None:
 
     from safetensors.torch import save_file
 
-    metadata = {
+    training = {
         "name": "mnist-classifier",
         "architecture": "genbench.features.mnist_classifier.MnistCNN",
-        "trained_on": json.dumps(data.fingerprint.to_dict()),
-        "selected_epoch": str(best_epoch + 1),
-        "epochs": str(args.epochs),
-        "seed": str(args.seed),
-        "val_accuracy": f"{best[0]:.4f}",
-        "test_accuracy": f"{test_acc:.4f}",
-        "test_inception_score": f"{is_mean:.4f}",
+        "trained_on": data.fingerprint.to_dict(),
+        "selected_epoch": best_epoch + 1,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "val_accuracy": round(best[0], 4),
+        "test_accuracy": round(test_acc, 4),
+        "test_inception_score": round(is_mean, 4),
         "torch": torch.__version__,
         "licence": "weights trained on MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0)",
     }
+    # one JSON string under one key: safetensors stores metadata as a hash map whose order
+    # varies between runs, which would make identical weights hash differently
+    metadata = {"genbench": json.dumps(training, sort_keys=True)}
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 NAME = "mnist-classifier"
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "mnist_classifier.safetensors"
-DEFAULT_WEIGHTS_SHA256 = "3f068f2510a2e927d5fd5d50908495418507e04cbd9365862bfa6cee2b7c1185"
+DEFAULT_WEIGHTS_SHA256 = "7f29362280127f3d8c5e06e79b3830cf86b75b6219ffa469c66eb0caeb3a1391"
 FEATURE_DIM = 128
 N_CLASSES = 10
 IMAGE_SIZE = 28
