@@ -37,6 +37,7 @@ def fake_dataset(monkeypatch):
     return ds
 
 
+@pytest.mark.slow  # first import of the dataset registry and the CLI stack
 def test_train_prints_the_checkpoint_and_resumes(fake_dataset, tmp_path, capsys):
     args = ["train", "gan", "--dataset", "ring-tiny", "--out", str(tmp_path), "--device", "cpu", "--no-progress",
             "--set", "batch_size=8", "--set", "g_hidden=[8]", "--set", "d_hidden=[8]"]
