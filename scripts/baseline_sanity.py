@@ -78,7 +78,7 @@ def toy_table(work: Path, seeds: list[int], models, datasets, overrides: dict | 
     return list(results.values())
 
 
-def image_table(work: Path, seed: int, n: int) -> list[dict]:
+def image_table(work: Path, seed: int, n: int, models=IMAGE_MODELS) -> list[dict]:
     from genbench.evaluate import evaluate, evaluate_reconstructions
 
     from baselines.vae import elbo, iwae_log_likelihood
@@ -86,7 +86,7 @@ def image_table(work: Path, seed: int, n: int) -> list[dict]:
     ds = load_dataset("mnist-5k")
     test = ds.split("test").samples
     rows = []
-    for model in IMAGE_MODELS:
+    for model in models:
         path = train_cached(model, ds, work, seed, None)
         result = evaluate(str(path), dataset=ds, split="test", metrics=["fid", "is"], n=n,
                           extractor="mnist-classifier", device="cpu", seed=seed, progress=False)
@@ -110,6 +110,7 @@ def main() -> int:
     p.add_argument("--datasets", nargs="+", default=list(TOY_DATASETS))
     p.add_argument("--images", action="store_true", help="also the mnist-5k part")
     p.add_argument("--no-toy", action="store_true", help="skip the toy part")
+    p.add_argument("--image-models", nargs="+", default=list(IMAGE_MODELS), help="models for the image part")
     p.add_argument("--n", type=int, default=1000, help="samples for FID/IS (mnist-5k test has 1,000)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a shared machine)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override for every toy run")
@@ -124,7 +125,7 @@ def main() -> int:
         out["toy"] = toy_table(work, args.seeds, args.models, args.datasets, parse_set(args.set) or None,
                                args.json)
     if args.images:
-        out["images"] = image_table(work, args.seeds[0], args.n)
+        out["images"] = image_table(work, args.seeds[0], args.n, args.image_models)
     if args.json:
         from genbench import atomic
 
