@@ -150,3 +150,19 @@ def test_cuda_requested_without_cuda_is_an_error(points_ds, tmp_path):
     with pytest.raises(GenbenchError, match="amp=true needs a CUDA device"):
         baselines.train("gan", points_ds, out_dir=tmp_path, overrides={"amp": True}, device="cpu", steps=1,
                         progress=False)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_profile_builds(name, points_ds, images_ds):
+    """'quick' and 'full' configs produce networks for both data kinds; 'full' is the larger one."""
+    from baselines.training import build_networks
+
+    spec = baselines.get_spec(name)
+    for ds in (points_ds, images_ds):
+        sizes = {}
+        for profile in ("quick", "full"):
+            cfg = baselines.default_config(name, ds, profile)
+            nets = build_networks(spec, cfg, seed=0)
+            sizes[profile] = sum(p.numel() for p in nets.parameters())
+            assert spec.make_optimizers(nets, cfg)
+        assert sizes["full"] >= sizes["quick"] > 0
