@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from genbench.data import load_dataset
-from genbench.data.stacked import build_stacked
 from genbench.data.dataset import Dataset, Split, compute_fingerprint
+from genbench.data.stacked import build_stacked
 from genbench.errors import GenbenchError
 from genbench.features import EXTRACTORS, default_extractor, get_extractor
 from genbench.features.base import Extractor
