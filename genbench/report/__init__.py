@@ -59,15 +59,21 @@ def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) 
         d = directions[c]
         vals = [(cells[l][c]["mean"], l) for l in labels if l != REAL_LABEL and c in cells[l] and cells[l][c]["mean"] is not None]
         if d is not None and vals:
-            best = max(vals)[1] if d else min(vals)[1]
-            cells[best][c]["best"] = True
-    rank_dir = directions.get(rank_by)
+            best = max(v for v, _ in vals) if d else min(v for v, _ in vals)
+            for v, l in vals:
+                if v == best:  # ties are all best
+                    cells[l][c]["best"] = True
 
     def key(label):
-        v = cells[label].get(rank_by, {}).get("mean")
-        if v is None:
-            return (1, 0.0)
-        return (0, -v if rank_dir else v)
+        """Rank by ``rank_by``; ties go to the next columns in order, then to the real-data row."""
+        out = []
+        for c in [rank_by] + [c for c in present if c != rank_by]:
+            v = cells[label].get(c, {}).get("mean")
+            d = directions.get(c)
+            if d is None:
+                continue
+            out.append((1, 0.0) if v is None else (0, -v if d else v))
+        return (*out, label != REAL_LABEL)
 
     ordered = sorted(labels, key=key) if rank_by in present else labels
     seeds = {l: sorted({r["job"]["seed"] for r in results if r["job"]["label"] == l and r["job"]["dataset"] == dataset})

@@ -103,3 +103,17 @@ def test_report_and_compare_commands_on_run_directories(tmp_path, capsys):
         main(["report"])
     assert main(["report", str(tmp_path / "nope")]) == 2
     assert "not a genbench run directory" in capsys.readouterr().err
+
+
+def test_ties_are_all_best_and_broken_by_the_next_column():
+    from genbench.report import _table
+
+    def res(label, modes, hq):
+        return {"job": {"dataset": "ring8", "label": label, "model": label, "seed": 0},
+                "metrics": [{"name": "modes", "value": modes, "std": None}, {"name": "high_quality", "value": hq, "std": None}]}
+
+    results = [res("gan", 8, 0.3), res("minibatch-gan", 8, 0.15), res("real data", 8, 0.98), res("unrolled-gan", 1, 0.0)]
+    table = _table(results, "ring8", ["modes", "high_quality"], "modes")
+    assert [r["label"] for r in table["rows"]] == ["real data", "gan", "minibatch-gan", "unrolled-gan"]
+    best = {r["label"]: r["cells"]["modes"]["best"] for r in table["rows"]}
+    assert best == {"real data": False, "gan": True, "minibatch-gan": True, "unrolled-gan": False}
