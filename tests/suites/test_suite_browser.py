@@ -73,7 +73,8 @@ def test_images_render(leaderboard):
     # the toy dataset gets scatter plots with one cross per mode centre, and training curves
     n_scatter = leaderboard.eval("document.querySelectorAll('#ds-toy svg.scatter').length")
     crosses = leaderboard.eval("document.querySelector('#ds-toy svg.scatter g[stroke]').children.length")
-    assert n_scatter == 3 and crosses == 4
+    dots = leaderboard.eval("document.querySelector('#ds-toy svg.scatter path.samples').getTotalLength() >= 0")
+    assert n_scatter == 3 and crosses == 4 and dots
     assert leaderboard.eval("document.querySelectorAll('svg.curves polyline').length") >= 4
 
 

@@ -73,7 +73,7 @@ def test_image_grid_layout():
 def test_scatter_counts_points_outside_the_frame():
     means = np.array([[0.0, 0.0], [1.0, 1.0]])
     svg = scatter_svg(np.array([[0.5, 0.5], [100.0, 0.0]]), means)
-    assert svg.count("<circle") == 1 and "1 of 2 points outside the frame" in svg and svg.count("<path") == 2
+    assert svg.count("h0") == 1 and "1 of 2 points outside the frame" in svg and svg.count("<path") == 3
 
 
 def test_value_formatting():
