@@ -498,7 +498,7 @@ class Runner:
         # reconstruction metrics (autoencoder family)
         recon = None
         if ev.reconstruction_metrics and self.backend.has_reconstruct(spec.model):
-            recon_key = step_key("reconstruct", {"train": train_key, "split": ev.split, "n": ev.n_reconstruct,
+            recon_key = step_key("reconstruct", {"train": train_key, "split": ev.split, "n": ev.n_reconstruct, "std": "sem",
                                                  "metrics": list(ev.reconstruction_metrics), "dataset": fp})
             recon_path = jdir / f"recon-{recon_key[:16]}.json"
             recon = _readable_json(recon_path)
@@ -509,7 +509,7 @@ class Runner:
                 if rec.shape != originals.shape or rec.dtype != np.uint8:
                     raise GenbenchError(f"{spec.label}: reconstruct() returned {rec.dtype} {rec.shape}, "
                                         f"expected uint8 {originals.shape}")
-                metrics = [m for m in self.backend.evaluate_reconstructions(originals, rec)
+                metrics = [_standard_error(m, len(originals)) for m in self.backend.evaluate_reconstructions(originals, rec)
                            if m.name in ev.reconstruction_metrics]
                 recon = {"key": recon_key, "n": int(len(originals)), "split": ev.split,
                          "metrics": [m.to_dict() for m in metrics], "wall_time_s": time.perf_counter() - t}
@@ -622,6 +622,21 @@ def _protocol(ev: Evaluation) -> dict:
     """The parts of the evaluation protocol that change generated-sample numbers."""
     return {"n": ev.n, "split": ev.split, "extractor": ev.extractor, "metrics": list(ev.sample_metrics),
             "batch_size": ev.batch_size, "bootstrap": ev.bootstrap}
+
+
+def _standard_error(m: MetricResult, n: int) -> MetricResult:
+    """PSNR/SSIM come with their spread over images; the uncertainty of their mean is std/sqrt(n).
+
+    The leaderboard's ± and the gate's noise are about the mean, so the per-image spread is
+    kept in params and the standard error becomes ``std``.
+    """
+    import dataclasses
+
+    if m.std is None or n < 2:
+        return m
+    return dataclasses.replace(m, std=float(m.std) / float(np.sqrt(n)),
+                               params={**dict(m.params), "per_image_std": float(m.std), "n_images": int(n),
+                                       "std_is": "standard error of the mean over images"})
 
 
 def _readable_json(path: Path) -> dict | None:

@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import logging
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -98,7 +99,9 @@ def _figures(run_dir: Path, results: list[dict], dataset: str) -> list[dict]:
             with np.load(run_dir / r["samples"]) as z:
                 samples = z["samples"][:2000]
             if samples.ndim == 4:
-                card["image"] = data_uri(image_grid_png(samples))
+                png = image_grid_png(samples, scale=1)  # the page doubles it with pixelated CSS: 1/4 the bytes
+                card["image"] = data_uri(png)
+                card["image_width"] = 2 * int.from_bytes(png[16:20], "big")  # PNG IHDR width
             elif samples.ndim == 2 and samples.shape[1] == 2:
                 card["scatter"] = scatter_svg(samples, r.get("mode_means"), title=f"{label} samples")
         except (OSError, KeyError, ValueError) as exc:
@@ -162,6 +165,10 @@ def render_report(run_dir: str | Path, out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     html_path = out_dir / "index.html"
     atomic.write_text(html_path, render_html(run))
+    written = [html_path]
     if run.results:
         atomic.write_json(out_dir / "summary.json", summarize(run))
+        written.append(out_dir / "summary.json")
+    for path in written:  # a report is for sharing (CI artifacts, web servers): world-readable
+        os.chmod(path, 0o644)
     return html_path

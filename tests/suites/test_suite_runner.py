@@ -51,6 +51,8 @@ def test_run_writes_one_result_per_job_with_provenance(tmp_path, suite_file, reg
     assert res["protocol"]["dataset"]["sha256"] == backend.load_dataset("digits", data_root=None).fingerprint.sha256
     assert res["protocol"]["n"] == 50 and res["protocol"]["extractor"]["name"] == "fake-extractor"
     assert res["protocol"]["reconstruction"] == {"split": "test", "n": 20}
+    psnr = next(m for m in res["metrics"] if m["name"] == "psnr")
+    assert psnr["std"] == pytest.approx(0.5 / 20 ** 0.5) and psnr["params"]["per_image_std"] == 0.5
     assert res["warnings"] == ["fell back to the small set (fake)"]
     env = res["provenance"]["environment"]
     assert env["genbench_version"] and "git_commit" in env and env["device"] == "cpu"
