@@ -37,7 +37,7 @@ def fmt_value(mean: float | None, std: float | None) -> str:
         return f"{x:.4g}" if a < 1 else f"{x:.4g}" if a < 100 else f"{x:.1f}"
 
     # A spread below float noise (KID over subsets that are the whole set) is no uncertainty.
-    if std is None or (isinstance(std, float) and math.isnan(std)) or abs(std) <= 1e-9 * max(1.0, abs(mean)):
+    if std is None or (isinstance(std, float) and math.isnan(std)) or abs(std) <= 1e-6 * max(1.0, abs(mean)):
         return f(mean)
     return f"{f(mean)} ± {f(std)}"
 
