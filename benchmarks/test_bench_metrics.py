@@ -5,6 +5,12 @@ asserts that the *values* agree, and records ``speedup`` = reference / genbench 
 rounds) in ``extra_info`` (and prints it). Timings are never asserted: they depend on the machine.
 
     .venv/bin/python -m pytest benchmarks/test_bench_metrics.py -s
+
+On a machine shared with other busy processes, torch's OpenMP threads spin while they wait and
+fight the other jobs for the cores (measured here on 2 busy cores: SSIM 540 ms with the default
+policy, 65 ms with ``OMP_WAIT_POLICY=PASSIVE``). The references do not use OpenMP (OpenBLAS
+pthreads, single-threaded Cython), so ``OMP_WAIT_POLICY=PASSIVE`` only changes genbench's side.
+Each result records the policy it ran under and a one-thread timing, so figures are comparable.
 """
 
 from __future__ import annotations
@@ -51,8 +57,11 @@ def _single_thread(benchmark, reference_s: float, fn, rounds: int) -> None:
 def _report(benchmark, name: str, reference_s: float, note: str = "") -> float:
     ours_s = benchmark.stats.stats.min
     speedup = reference_s / ours_s
-    benchmark.extra_info.update(reference_s=reference_s, genbench_s=ours_s, speedup=speedup, note=note)
-    print(f"\n{name}: reference {reference_s:.3f} s, genbench {ours_s:.4f} s → {speedup:.1f}× faster {note}")
+    policy = os.environ.get("OMP_WAIT_POLICY", "default")
+    benchmark.extra_info.update(reference_s=reference_s, genbench_s=ours_s, speedup=speedup, note=note,
+                                omp_wait_policy=policy, torch_threads=torch.get_num_threads())
+    print(f"\n{name}: reference {reference_s:.3f} s, genbench {ours_s:.4f} s → {speedup:.1f}× faster {note} "
+          f"[OMP_WAIT_POLICY={policy}, {torch.get_num_threads()} torch threads]")
     return speedup
 
 
