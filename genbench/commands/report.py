@@ -87,7 +87,10 @@ def gate_command(args: argparse.Namespace) -> int:
         raise
     rows = gate_rows(result)
     print(text_table(GATE_HEADER, rows))
-    verdict = "PASSED" if result.passed else f"FAILED: {len(result.failures)} regression(s)"
+    n_missing = sum(1 for c in result.failures if c.note)
+    verdict = "PASSED" if result.passed else (
+        f"FAILED: {len(result.failures) - n_missing} regression(s)"
+        + (f", {n_missing} result(s) missing from the current run" if n_missing else ""))
     print(f"\ngenbench gate {verdict} ({len(result.checks)} checks; baseline {args.baseline}, current {args.current})")
     if result.ignored:
         print(f"note: {len(result.ignored)} current result(s) have no baseline and were not checked")
