@@ -149,6 +149,33 @@ def gaussian_statistics(features: torch.Tensor, rows: torch.Tensor | None = None
     return mu, cov / (n - 1)
 
 
+def _feature_distance(a: torch.Tensor, b: torch.Tensor, rows_a=None, rows_b=None) -> tuple[float, float]:
+    """FID between two feature sets (optionally bootstrap rows of them), as :func:`_distance`.
+
+    When the smaller set has no more samples than dimensions, its covariance is Σ = XᵀX/(n−1)
+    with X its centred n×D data, and the nonzero eigenvalues of ΣΣ' are those of the n×n
+    symmetric PSD matrix XΣ'Xᵀ/(n−1). Using it avoids any D×D eigen-decomposition (10 images
+    against 2048-d Inception features: milliseconds instead of seconds), and is exact.
+    """
+    mu_a, sigma_a = gaussian_statistics(a, rows_a)
+    mu_b, sigma_b = gaussian_statistics(b, rows_b)
+    n_a = a.shape[0] if rows_a is None else rows_a.shape[0]
+    n_b = b.shape[0] if rows_b is None else rows_b.shape[0]
+    if min(n_a, n_b) > a.shape[1]:
+        return _distance(mu_a, sigma_a, mu_b, sigma_b)
+    if n_a <= n_b:
+        data, mu, other = (a if rows_a is None else a[rows_a]), mu_a, sigma_b
+    else:
+        data, mu, other = (b if rows_b is None else b[rows_b]), mu_b, sigma_a
+    centred = data - mu
+    product = centred @ other @ centred.mT / (centred.shape[0] - 1)
+    evals = torch.linalg.eigvalsh((product + product.mT) / 2)
+    diff = mu_a - mu_b
+    traces = float(torch.trace(sigma_a) + torch.trace(sigma_b))
+    value = float(diff @ diff) + traces - 2.0 * float(evals.clamp_min(0).sqrt().sum())
+    return value, traces
+
+
 def _warn_rank(n: int, dim: int, name: str) -> None:
     if n <= dim:
         warnings.warn(
@@ -177,7 +204,7 @@ def fid(features_a, features_b, *, bootstrap: int = 0, seed: int = 0, confidence
     _warn_rank(a.shape[0], a.shape[1], "features_a")
     _warn_rank(b.shape[0], b.shape[1], "features_b")
 
-    value, scale = _distance(*gaussian_statistics(a), *gaussian_statistics(b))
+    value, scale = _feature_distance(a, b)
     params = {"n_a": a.shape[0], "n_b": b.shape[0], "dims": a.shape[1], "bootstrap": bootstrap}
     if bootstrap == 0:
         return MetricResult("fid", _non_negative(value, scale), params=params)
@@ -187,7 +214,7 @@ def fid(features_a, features_b, *, bootstrap: int = 0, seed: int = 0, confidence
     for _ in tqdm(range(bootstrap), desc="FID bootstrap", leave=False, disable=None):
         ia = torch.as_tensor(rng.integers(0, a.shape[0], a.shape[0]), device=a.device)
         ib = torch.as_tensor(rng.integers(0, b.shape[0], b.shape[0]), device=b.device)
-        v, s = _distance(*gaussian_statistics(a, ia), *gaussian_statistics(b, ib))
+        v, s = _feature_distance(a, b, ia, ib)
         draws.append(_non_negative(v, s))
     draws_arr = np.asarray(draws)
     tail = (1 - confidence) / 2 * 100

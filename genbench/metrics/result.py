@@ -32,7 +32,7 @@ class MetricResult:
             if x is None:
                 return None
             x = float(x)
-            return None if math.isnan(x) else x
+            return x if math.isfinite(x) else None  # JSON has no NaN/Inf (PSNR of identical images)
 
         return {
             "name": self.name,

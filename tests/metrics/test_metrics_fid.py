@@ -182,3 +182,18 @@ def test_bad_statistics_name_the_argument():
         frechet_distance(m, np.diag([1.0, 0.0, 0.0, -1.0]), m, np.diag([1.0, 0.0, 0.0, 0.0]))
     with pytest.raises(ValueError, match="sigma1: contains 1 NaN"):
         frechet_distance(m, np.diag([1.0, np.nan, 1, 1]), m, s)
+
+
+@pytest.mark.filterwarnings("ignore:features_a.*rank deficient")
+@pytest.mark.parametrize("small_first", [True, False])
+def test_one_set_smaller_than_the_dimension_matches_pytorch_fid(small_first):
+    # One covariance singular, the other full rank: fid() takes the n×n low-rank path;
+    # pytorch-fid's sqrtm is accurate here because the product has a well-defined root.
+    rng = np.random.default_rng(3)
+    small = rng.standard_normal((24, 64))
+    large = 1.2 * rng.standard_normal((400, 64)) + 0.1
+    a, b = (small, large) if small_first else (large, small)
+    expected = calculate_frechet_distance(*_stats(a), *_stats(b))
+    with pytest.warns(UserWarning, match="rank deficient"):
+        got = fid(a, b).value
+    assert got == pytest.approx(expected, rel=1e-6)
