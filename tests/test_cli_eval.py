@@ -14,15 +14,6 @@ from genbench.cli import main
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These tests use small tensors; on a shared, oversubscribed CPU torch's default thread pool
-    made them 3-40× slower (measured: KID on 200×128 features 32 s with 2 threads, 0.8 s with 1)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory):

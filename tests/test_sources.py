@@ -19,15 +19,6 @@ from genbench.sources import latents, open_source, quantize
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These tests use small tensors; on a shared, oversubscribed CPU torch's default thread pool
-    made them 3-40× slower (measured: KID on 200×128 features 32 s with 2 threads, 0.8 s with 1)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def collect(source, n, batch_size=7, seed=0):
     batches = list(source.batches(n, batch_size, seed))

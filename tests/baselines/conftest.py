@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from genbench.data.dataset import Dataset, ModeSpec, Split, compute_fingerprint
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a shared 2-core machine two threads are many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def make_points(n: int = 96, name: str = "ring-tiny") -> Dataset:
