@@ -324,5 +324,31 @@ class SampleSource(ABC):
         return f"<{type(self).__name__} {d.get('path') or d.get('entry_point') or d.get('type')}>"
 
 
+class ModelSource(SampleSource):
+    """A source that makes samples on demand (a generator or a trained model): any number of
+    them, with the kind and image shape learnt from one small probe batch.
+
+    Subclasses implement ``_ensure_converter()``, which probes once and sets ``_probe_shape``
+    (the converted probe's per-sample shape)."""
+
+    _probe_shape: tuple[int, ...] | None = None
+
+    @abstractmethod
+    def _ensure_converter(self) -> Converter: ...
+
+    @property
+    def kind(self) -> Kind:
+        return self._ensure_converter().kind
+
+    @property
+    def n_available(self) -> None:
+        return None
+
+    @property
+    def image_shape(self) -> tuple[int, int, int] | None:
+        conv = self._ensure_converter()
+        return self._probe_shape if conv.kind == "image" else None
+
+
 def n_batches(n: int, batch_size: int) -> int:
     return math.ceil(n / batch_size)

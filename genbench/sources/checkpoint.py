@@ -14,7 +14,7 @@ from typing import Iterator
 import numpy as np
 
 from genbench.errors import GenbenchError
-from genbench.sources.base import Converter, SampleSource, check_count, detect_layout, sha256_file
+from genbench.sources.base import Converter, ModelSource, check_count, detect_layout, sha256_file
 
 CHECKPOINT_FILES = ("config.json", "model.safetensors")
 
@@ -23,7 +23,7 @@ def is_checkpoint_dir(path: Path) -> bool:
     return path.is_dir() and (path / "config.json").is_file()
 
 
-class CheckpointSource(SampleSource):
+class CheckpointSource(ModelSource):
     def __init__(self, path: str | Path, *, resize=None, device=None, value_range=None):
         import baselines
 
@@ -39,7 +39,6 @@ class CheckpointSource(SampleSource):
         self.model = baselines.load(self.path, device=device)
         self._resize = resize
         self._converter: Converter | None = None
-        self._probe: np.ndarray | None = None
 
     def _sample(self, n: int, seed: int) -> np.ndarray:
         # The model's own default batch size, whatever ours is: float results of a network can
@@ -54,24 +53,10 @@ class CheckpointSource(SampleSource):
         return out
 
     def _ensure_converter(self) -> Converter:
-        if self._probe is None:
-            self._probe = self._sample(2, 0)
+        if self._probe_shape is None:
+            probe = self._sample(2, 0)  # also builds self._converter from the model's output
+            self._probe_shape = tuple(self._converter(probe).shape[1:])
         return self._converter
-
-    @property
-    def kind(self):
-        return self._ensure_converter().kind
-
-    @property
-    def n_available(self):
-        return None
-
-    @property
-    def image_shape(self):
-        conv = self._ensure_converter()
-        if conv.kind != "image":
-            return None
-        return tuple(conv(self._probe).shape[1:])
 
     def batches(self, n: int, batch_size: int = 250, seed: int = 0) -> Iterator[np.ndarray]:
         n, batch_size = check_count(n, batch_size, None, str(self.path))

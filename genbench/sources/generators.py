@@ -30,7 +30,7 @@ import numpy as np
 from genbench.errors import GenbenchError
 from genbench.sources.base import (
     Converter,
-    SampleSource,
+    ModelSource,
     ValueRange,
     check_count,
     detect_layout,
@@ -56,7 +56,7 @@ def latents(seed: int, start: int, count: int, latent_dim: int) -> np.ndarray:
     return rng.standard_normal((count, latent_dim), dtype=np.float32)
 
 
-class GeneratorSource(SampleSource):
+class GeneratorSource(ModelSource):
     """Samples from ``generator(z)`` with seeded Gaussian latents."""
 
     def __init__(self, generator: Callable, *, latent_dim: int, value_range: ValueRange | None = None,
@@ -112,19 +112,6 @@ class GeneratorSource(SampleSource):
             self._converter = Converter(layout, probe.dtype, self._value_range, self._resize, f"{self._where} output")
             self._probe_shape = tuple(self._converter(probe).shape[1:])
         return self._converter
-
-    @property
-    def kind(self):
-        return self._ensure_converter().kind
-
-    @property
-    def n_available(self):
-        return None
-
-    @property
-    def image_shape(self):
-        conv = self._ensure_converter()
-        return self._probe_shape if conv.kind == "image" else None
 
     def batches(self, n: int, batch_size: int = 250, seed: int = 0) -> Iterator[np.ndarray]:
         n, batch_size = check_count(n, batch_size, None, self._where)
