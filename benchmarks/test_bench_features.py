@@ -19,7 +19,9 @@ does not depend on the values, and the benchmark runs offline. Timings are never
 from __future__ import annotations
 
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +30,11 @@ from PIL import Image
 
 from genbench.features import get_extractor
 from genbench.features.base import iter_batches
+
+# The random-weights helper lives beside the Inception equality tests; a top-level ``tests``
+# package that some dependencies install would shadow ``tests.features``, so import it by folder.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "features"))
+from random_inception import save_random_fid_weights  # noqa: E402
 
 # GENBENCH_BENCH_FULL=1: more images (slow on a CPU).
 FULL = os.environ.get("GENBENCH_BENCH_FULL") == "1"
@@ -56,25 +63,11 @@ def test_mnist_classifier_throughput(benchmark):
 @pytest.fixture(scope="module")
 def random_fid_weights(tmp_path_factory):
     """Random weights under the official name in a temporary TORCH_HOME (pytorch-fid finds them too)."""
-    from genbench.features.inception import WEIGHTS_ENV, WEIGHTS_FILENAME, build_fid_inception
+    from genbench.features.inception import WEIGHTS_ENV, WEIGHTS_FILENAME
 
     home = tmp_path_factory.mktemp("torch_home")
-    g = torch.Generator().manual_seed(0)
-    with torch.device("meta"):
-        shapes = {k: v.shape for k, v in build_fid_inception().state_dict().items()}
-    state = {}
-    for key, shape in shapes.items():
-        if key.endswith("num_batches_tracked"):
-            state[key] = torch.zeros((), dtype=torch.long)
-        elif key.endswith(("running_var", "bn.weight")):
-            state[key] = 0.5 + torch.rand(shape, generator=g)
-        elif key.endswith(("running_mean", "bias")):
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        else:
-            state[key] = torch.randn(shape, generator=g) * (2.0 / int(np.prod(shape[1:]))) ** 0.5
     path = home / "hub" / "checkpoints" / WEIGHTS_FILENAME
-    path.parent.mkdir(parents=True)
-    torch.save(state, path)
+    save_random_fid_weights(path)
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(WEIGHTS_ENV, raising=False)
         mp.setenv("TORCH_HOME", str(home))

@@ -25,35 +25,12 @@ from genbench.errors import GenbenchError
 from genbench.features import get_extractor
 from genbench.features.base import Extractor, iter_batches
 from genbench.features.inception import WEIGHTS_ENV, WEIGHTS_FILENAME, WEIGHTS_URL, InceptionV3FidExtractor
+from random_inception import save_random_fid_weights  # beside this file (pytest puts its folder on sys.path)
 
 # 2 folders × 10 images × (pytorch-fid + genbench) = 40 Inception passes at 299×299 (~20 s of
 # CPU). The oracle's own FID costs more: scipy's sqrtm of a 2048×2048 matrix (~40 s of CPU on 2
 # cores), whatever the number of images.
 N_PER_FOLDER = 10
-
-
-def save_random_fid_weights(path, seed: int = 0) -> None:
-    """A state dict with the FID network's exact keys and shapes and random values.
-
-    He-normal conv/fc weights and BN statistics near identity keep activations O(1) through the
-    ~90 layers, so the features are informative (they differ between images) rather than 0 or inf.
-    """
-    g = torch.Generator().manual_seed(seed)
-    with torch.device("meta"):
-        shapes = {k: v.shape for k, v in inception.build_fid_inception().state_dict().items()}
-    state = {}
-    for key, shape in shapes.items():
-        if key.endswith("num_batches_tracked"):
-            state[key] = torch.zeros((), dtype=torch.long)
-        elif key.endswith(("running_var", "bn.weight")):
-            state[key] = 0.5 + torch.rand(shape, generator=g)
-        elif key.endswith(("running_mean", "bias")):
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        else:
-            fan_in = int(np.prod(shape[1:]))
-            state[key] = torch.randn(shape, generator=g) * (2.0 / fan_in) ** 0.5
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, path)
 
 
 def use_torch_home(mp: pytest.MonkeyPatch, home) -> None:
