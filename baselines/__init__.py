@@ -41,7 +41,8 @@ class ModelInfo:
     name: str
     paper: str
     kinds: tuple[str, ...]
-    has_reconstruct: bool
+    conditioning: str  # what sampling conditions on: 'none', 'class' or 'image' (see spec.CONDITIONING)
+    can_translate: bool  # a trained model maps input images to outputs (autoencoders: reconstruction)
 
 
 def _discover() -> dict[str, ModelSpec]:
@@ -67,7 +68,8 @@ def _discover() -> dict[str, ModelSpec]:
 
 _SPECS = _discover()
 MODELS: dict[str, ModelInfo] = {
-    name: ModelInfo(name, spec.paper, tuple(spec.kinds), bool(spec.has_reconstruct)) for name, spec in _SPECS.items()
+    name: ModelInfo(name, spec.paper, tuple(spec.kinds), spec.conditioning, bool(spec.has_reconstruct))
+    for name, spec in _SPECS.items()
 }
 
 

@@ -46,6 +46,7 @@ class CGANSpec(GANSpec):
     paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets"
     config_class = CGANConfig
     needs_labels = True
+    conditioning = "class"
 
     def _embed_dim(self, config) -> int:
         return min(config.embed_dim, int(config.n_classes))

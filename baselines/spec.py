@@ -21,6 +21,8 @@ from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
 
 PROFILES = ("quick", "full")
+# What a model's generation path conditions on: nothing (z only), a class label, or an image.
+CONDITIONING = ("none", "class", "image")
 
 # Fields that may change when a run is resumed: they do not change what one step computes.
 RESUMABLE_FIELDS = ("steps", "checkpoint_every", "log_every")
@@ -74,6 +76,7 @@ class ModelSpec:
     # (autoencoders with sigmoid / Bernoulli outputs). Points are standardised per dimension.
     image_range: ClassVar[str] = "tanh"
     needs_labels: ClassVar[bool] = False
+    conditioning: ClassVar[str] = "none"  # one of CONDITIONING
 
     # --- configuration -------------------------------------------------------------------
     def default_config(self, dataset: Dataset, profile: str = "quick") -> BaseConfig:

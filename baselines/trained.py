@@ -31,6 +31,7 @@ class TrainedModel:
 
     name = property(lambda self: self.spec.name)
     has_reconstruct = property(lambda self: self.spec.has_reconstruct)
+    can_translate = has_reconstruct
     step = property(lambda self: int(self.record["step"]))
     finished = property(lambda self: bool(self.record.get("finished")))
     dataset_fingerprint = property(lambda self: dict(self.record["dataset_fingerprint"]))
@@ -74,6 +75,10 @@ class TrainedModel:
             x = self.codec.encode(arr[i:i + batch_size], self.device)
             out.append(self.codec.decode(self.spec.reconstruct(self.nets, x, self.config)))
         return np.concatenate(out) if out else arr.copy()
+
+    def translate(self, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """Input images → the model's output images (autoencoders: their reconstruction)."""
+        return self.reconstruct(images, batch_size)
 
     def encode_images(self, images: np.ndarray) -> torch.Tensor:
         """Contract-form input → model-space tensor on this model's device."""

@@ -52,7 +52,7 @@ class Backend(Protocol):
 
     def model_kinds(self, model: str) -> tuple[str, ...]: ...
 
-    def has_reconstruct(self, model: str) -> bool: ...
+    def can_translate(self, model: str) -> bool: ...
 
     def default_config(self, model: str, dataset: Dataset, profile: str) -> Any: ...
 
@@ -61,7 +61,7 @@ class Backend(Protocol):
 
     def sample(self, checkpoint: Path, n: int, seed: int, device: str) -> np.ndarray: ...
 
-    def reconstruct(self, checkpoint: Path, images: np.ndarray, device: str) -> np.ndarray: ...
+    def translate(self, checkpoint: Path, images: np.ndarray, device: str) -> np.ndarray: ...
 
     def extractor_identity(self, dataset: Dataset, evaluation: Evaluation) -> dict | None:
         """Name and weights hash of the extractor the evaluation will use (part of the cache key)."""
@@ -86,10 +86,10 @@ class GenbenchBackend:
 
         return tuple(baselines.MODELS[model].kinds)
 
-    def has_reconstruct(self, model):
+    def can_translate(self, model):
         import baselines
 
-        return bool(baselines.MODELS[model].has_reconstruct)
+        return bool(baselines.MODELS[model].can_translate)
 
     def default_config(self, model, dataset, profile):
         import baselines
@@ -107,10 +107,10 @@ class GenbenchBackend:
 
         return baselines.load(checkpoint, device=device).sample(n, seed)
 
-    def reconstruct(self, checkpoint, images, device):
+    def translate(self, checkpoint, images, device):
         import baselines
 
-        return baselines.load(checkpoint, device=device).reconstruct(images)
+        return baselines.load(checkpoint, device=device).translate(images)
 
     def extractor_identity(self, dataset, evaluation):
         from genbench.features import default_extractor, get_extractor
@@ -497,7 +497,7 @@ class Runner:
 
         # reconstruction metrics (autoencoder family)
         recon = None
-        if ev.reconstruction_metrics and self.backend.has_reconstruct(spec.model):
+        if ev.reconstruction_metrics and self.backend.can_translate(spec.model):
             recon_key = step_key("reconstruct", {"train": train_key, "split": ev.split, "n": ev.n_reconstruct, "std": "sem",
                                                  "metrics": list(ev.reconstruction_metrics), "dataset": fp})
             recon_path = jdir / f"recon-{recon_key[:16]}.json"
@@ -505,7 +505,7 @@ class Runner:
             if recon is None:
                 t = time.perf_counter()
                 originals = ds.split(ev.split).samples[: ev.n_reconstruct]
-                rec = np.asarray(self.backend.reconstruct(ckpt, originals, self.device))
+                rec = np.asarray(self.backend.translate(ckpt, originals, self.device))
                 if rec.shape != originals.shape or rec.dtype != np.uint8:
                     raise GenbenchError(f"{spec.label}: reconstruct() returned {rec.dtype} {rec.shape}, "
                                         f"expected uint8 {originals.shape}")

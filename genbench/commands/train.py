@@ -56,9 +56,9 @@ def run_train(args: argparse.Namespace) -> int:
 def list_models(args: argparse.Namespace) -> int:
     import baselines
 
-    rows = [("name", "data", "reconstruct", "paper")]
+    rows = [("name", "data", "conditioning", "translate", "paper")]
     for info in baselines.MODELS.values():
-        rows.append((info.name, ",".join(info.kinds), "yes" if info.has_reconstruct else "no", info.paper))
+        rows.append((info.name, ",".join(info.kinds), info.conditioning, "yes" if info.can_translate else "no", info.paper))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     print("\n".join("  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]) for r in rows))
     return 0

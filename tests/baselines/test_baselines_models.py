@@ -20,7 +20,7 @@ def test_registry_lists_the_eight_models_with_papers():
     for name in MODEL_NAMES:
         info = baselines.MODELS[name]
         assert info.name == name and info.paper and set(info.kinds) == {"image", "points"}
-        assert info.has_reconstruct == (name in ("ae", "vae", "aae"))
+        assert info.can_translate == (name in ("ae", "vae", "aae"))
     with pytest.raises(GenbenchError, match="unknown model 'nope'.*available: aae"):
         baselines.get_spec("nope")
 

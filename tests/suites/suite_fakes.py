@@ -76,7 +76,7 @@ class FakeBackend:
     def model_kinds(self, model):
         return self.MODELS[model][0]
 
-    def has_reconstruct(self, model):
+    def can_translate(self, model):
         return self.MODELS[model][1]
 
     def default_config(self, model, dataset, profile):
@@ -113,7 +113,7 @@ class FakeBackend:
             return pts.astype(np.float32)
         return np.clip(128 + (1 - q) * 100 * rng.standard_normal((n, 1, 8, 8)), 0, 255).astype(np.uint8)
 
-    def reconstruct(self, checkpoint, images, device):
+    def translate(self, checkpoint, images, device):
         q = self._cfg(checkpoint)["config"]["quality"]
         return np.clip(images.astype(float) + (1 - q) * 20, 0, 255).astype(np.uint8)
 
