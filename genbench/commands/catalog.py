@@ -25,14 +25,14 @@ def list_metrics(args: argparse.Namespace) -> int:
 def list_datasets(args: argparse.Namespace) -> int:
     from genbench.data import DATASETS
 
-    print(_table([(d.name, d.kind, d.description) for d in DATASETS.values()]))
+    print(_table([(d.name, d.kind, d.extractor or "-", d.description) for d in DATASETS.values()]))
     return 0
 
 
 def list_extractors(args: argparse.Namespace) -> int:
     from genbench.features import EXTRACTORS
 
-    print(_table([(name, description) for name, description in EXTRACTORS.items()]))
+    print(_table([(e.name, e.description) for e in EXTRACTORS.values()]))
     return 0
 
 

@@ -1,22 +1,29 @@
 """Datasets by name: ``load_dataset("mnist-5k")`` → :class:`Dataset` with train/val/test splits.
 
-One module per family: ``mnist`` (IDX files / torchvision download, falls back loudly to
-``mnist-5k``), ``mnist5k`` (embedded asset), ``stacked`` (three digits in R, G, B) and
-``toy2d`` (ring8, grid25). Every call builds fresh arrays, so callers may modify what they get.
+``DATASETS`` is the one dataset registry: name → :class:`DatasetSpec` (kind, description, loader,
+default extractor). The built-ins live in one module per family: ``mnist`` (IDX files /
+torchvision download, falls back loudly to ``mnist-5k``), ``mnist5k`` (embedded asset),
+``stacked`` (three digits in R, G, B) and ``toy2d`` (ring8, grid25). Third-party packages add a
+``DatasetSpec`` with ``register_dataset`` or under the entry-point group ``genbench.datasets``.
+Loaders import their module only when called, so listing datasets reads no data. Every call
+builds fresh arrays, so callers may modify what they get.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable
 
 from genbench.data.dataset import SPLITS, Dataset, Fingerprint, ModeSpec, Split, compute_fingerprint
 from genbench.errors import GenbenchError
+from genbench.registry import Registry
 
 __all__ = [
     "DATASETS",
-    "DatasetInfo",
+    "DEFAULT_IMAGE_EXTRACTOR",
+    "ENTRY_POINT_GROUP",
+    "DatasetSpec",
     "Dataset",
     "Fingerprint",
     "ModeSpec",
@@ -25,76 +32,137 @@ __all__ = [
     "compute_fingerprint",
     "default_data_root",
     "load_dataset",
+    "register_dataset",
 ]
+
+ENTRY_POINT_GROUP = "genbench.datasets"
+
+# The extractor an image dataset is measured with unless its spec names another; 2-D point
+# datasets have none (their metrics work on the points themselves).
+DEFAULT_IMAGE_EXTRACTOR = "inception-v3-fid"
+_KINDS = ("image", "points")  # Dataset.kind
 
 
 @dataclass(frozen=True)
-class DatasetInfo:
+class DatasetSpec:
+    """Everything genbench needs to know about a dataset before (and for) loading it.
+
+    ``loader(data_root)`` builds the :class:`Dataset`; it should import heavy code inside itself,
+    so that listing datasets stays cheap. ``extractor`` is the feature extractor the field uses
+    for it (None for an image dataset means ``DEFAULT_IMAGE_EXTRACTOR``; points have none).
+    """
+
     name: str
-    kind: Literal["image", "points"]
+    kind: str  # "image" or "points"
     description: str
+    loader: Callable[[str | os.PathLike | None], Dataset]
+    extractor: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name or self.name.split() != [self.name]:
+            raise ValueError(f"dataset name {self.name!r}: a non-empty string without spaces")
+        if self.kind not in _KINDS:
+            raise ValueError(f"dataset {self.name!r}: kind {self.kind!r} is not one of {', '.join(_KINDS)}")
+        if not callable(self.loader):
+            raise ValueError(f"dataset {self.name!r}: loader is not callable")
+        if self.kind == "points" and self.extractor is not None:
+            raise ValueError(f"dataset {self.name!r}: 2-D points have no feature extractor")
+        if self.kind == "image" and self.extractor is None:
+            object.__setattr__(self, "extractor", DEFAULT_IMAGE_EXTRACTOR)
 
 
-DATASETS: dict[str, DatasetInfo] = {
-    info.name: info
-    for info in (
-        DatasetInfo(
-            "mnist",
-            "image",
-            "MNIST 28×28 digits from local IDX files or a torchvision download: train 50,000 / "
-            "val 10,000 (last of the official train) / test 10,000; falls back to mnist-5k with a warning",
-        ),
-        DatasetInfo(
-            "mnist-5k",
-            "image",
-            "5,000 real MNIST digits shipped with genbench (works offline): train 3,500 / val 500 / "
-            "test 1,000, stratified by class",
-        ),
-        DatasetInfo(
-            "stacked-mnist",
-            "image",
-            "three MNIST digits in R, G, B (1000 modes, labels r*100+g*10+b): train 25,000 / "
-            "val 5,000 / test 10,000, built with a fixed seed from mnist (or mnist-5k)",
-        ),
-        DatasetInfo(
-            "ring8",
-            "points",
-            "8 Gaussians on the unit circle, sigma 0.01: train 20,000 / val 5,000 / test 5,000",
-        ),
-        DatasetInfo(
-            "grid25",
-            "points",
-            "25 Gaussians on {-4,-2,0,2,4}², sigma 0.05: train 20,000 / val 5,000 / test 5,000",
-        ),
-    )
-}
+# Built-ins below; third-party specs from the entry points, read on the first lookup.
+DATASETS: Registry[DatasetSpec] = Registry("dataset", DatasetSpec, ENTRY_POINT_GROUP)
+
+
+def register_dataset(spec: DatasetSpec) -> DatasetSpec:
+    """Add ``spec`` (what a third-party package calls, or names under ``genbench.datasets``)."""
+    return DATASETS.register(spec)
 
 
 def default_data_root():
     """Where ``mnist`` looks for ``MNIST/raw``: ``$GENBENCH_DATA`` or ``~/.cache/genbench/data``."""
-    from genbench.data.mnist import default_data_root as _default
+    from genbench.data.mnist import default_data_root as _default  # lazy, like the loaders below
 
     return _default()
 
 
-def _loaders() -> dict[str, Callable[[os.PathLike | str | None], Dataset]]:
-    from genbench.data.mnist import load_mnist
-    from genbench.data.mnist5k import load_mnist5k
-    from genbench.data.stacked import build_stacked
-    from genbench.data.toy2d import load_grid25, load_ring8
-
-    return {
-        "mnist": load_mnist,
-        "mnist-5k": lambda root: load_mnist5k(),
-        "stacked-mnist": lambda root: build_stacked(load_mnist(root)),
-        "ring8": lambda root: load_ring8(),
-        "grid25": lambda root: load_grid25(),
-    }
-
-
 def load_dataset(name: str, *, data_root: str | os.PathLike | None = None) -> Dataset:
     """Load a dataset by name; ``data_root`` (else ``$GENBENCH_DATA``) is where MNIST is looked for."""
-    loaders = _loaders()
-    if name not in loaders:
+    spec = DATASETS.get(name)
+    if spec is None:
         raise GenbenchError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
-    return loaders[name](data_root)
+    ds = spec.loader(data_root)
+    if not isinstance(ds, Dataset):
+        raise GenbenchError(f"dataset {name!r}: its loader returned {type(ds).__name__}, not a genbench.data.Dataset")
+    if ds.kind != spec.kind:
+        raise GenbenchError(f"dataset {name!r}: its loader returned {ds.kind} data but it is registered as {spec.kind}")
+    return ds
+
+
+# The built-in loaders import their module when called: listing datasets must read no data.
+def _mnist(root):
+    from genbench.data.mnist import load_mnist
+
+    return load_mnist(root)
+
+
+def _mnist5k(root):
+    from genbench.data.mnist5k import load_mnist5k
+
+    return load_mnist5k()
+
+
+def _stacked(root):
+    from genbench.data.mnist import load_mnist
+    from genbench.data.stacked import build_stacked
+
+    return build_stacked(load_mnist(root))
+
+
+def _ring8(root):
+    from genbench.data.toy2d import load_ring8
+
+    return load_ring8()
+
+
+def _grid25(root):
+    from genbench.data.toy2d import load_grid25
+
+    return load_grid25()
+
+
+# Digits are measured with mnist-classifier: Inception features of 28×28 digits upsampled to
+# 299×299 are a poor yardstick (see genbench/features/mnist_classifier.py).
+for _spec in (
+    DatasetSpec(
+        "mnist", "image",
+        "MNIST 28×28 digits from local IDX files or a torchvision download: train 50,000 / "
+        "val 10,000 (last of the official train) / test 10,000; falls back to mnist-5k with a warning",
+        _mnist, extractor="mnist-classifier",
+    ),
+    DatasetSpec(
+        "mnist-5k", "image",
+        "5,000 real MNIST digits shipped with genbench (works offline): train 3,500 / val 500 / "
+        "test 1,000, stratified by class",
+        _mnist5k, extractor="mnist-classifier",
+    ),
+    DatasetSpec(
+        "stacked-mnist", "image",
+        "three MNIST digits in R, G, B (1000 modes, labels r*100+g*10+b): train 25,000 / "
+        "val 5,000 / test 10,000, built with a fixed seed from mnist (or mnist-5k)",
+        _stacked, extractor="mnist-classifier",
+    ),
+    DatasetSpec(
+        "ring8", "points",
+        "8 Gaussians on the unit circle, sigma 0.01: train 20,000 / val 5,000 / test 5,000",
+        _ring8,
+    ),
+    DatasetSpec(
+        "grid25", "points",
+        "25 Gaussians on {-4,-2,0,2,4}², sigma 0.05: train 20,000 / val 5,000 / test 5,000",
+        _grid25,
+    ),
+):
+    register_dataset(_spec)
+del _spec

@@ -2,69 +2,116 @@
 
 Every metric that compares distributions of images (FID, KID, PRDC, IS) does so in the feature
 space of a fixed network, so the network is part of the measurement: its name and the sha256 of
-its weights (:class:`ExtractorIdentity`) are recorded with every number. Implementations are
-imported only when asked for, so listing extractors never loads torch models or weights.
+its weights (:class:`ExtractorIdentity`) are recorded with every number. ``EXTRACTORS`` is the one
+extractor registry: name → :class:`ExtractorSpec` (description, factory). Third-party packages add
+one with ``register_extractor`` or under the entry-point group ``genbench.extractors``. Factories
+import their network only when called, so listing extractors never loads torch models or weights.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
+from genbench.data import DATASETS, DEFAULT_IMAGE_EXTRACTOR, Dataset
 from genbench.errors import GenbenchError
 from genbench.features.base import Extractor, ExtractorIdentity, Features, ImageBatches, iter_batches
-
-if TYPE_CHECKING:  # pragma: no cover
-    from genbench.data.dataset import Dataset
+from genbench.registry import Registry
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "EXTRACTORS",
     "Extractor",
     "ExtractorIdentity",
+    "ExtractorSpec",
     "Features",
     "ImageBatches",
     "default_extractor",
     "get_extractor",
     "iter_batches",
+    "register_extractor",
 ]
 
-EXTRACTORS: dict[str, str] = {
-    "inception-v3-fid": (
-        "pytorch-fid's FID Inception-v3 (TF 2015-12-05 weights): 2048-d pool3 features, "
-        "1008-way softmax for IS; any image size, resized to 299×299"
-    ),
-    "mnist-classifier": (
-        "small CNN trained on mnist-5k (shipped): 128-d penultimate features and 10-way "
-        "softmax per channel (stacked MNIST: 384-d, 1000-way); 28×28 digits only"
-    ),
-}
+ENTRY_POINT_GROUP = "genbench.extractors"
 
-# name -> "module:class"; imported on first use.
-_IMPLEMENTATIONS: dict[str, str] = {
-    "inception-v3-fid": "genbench.features.inception:InceptionV3FidExtractor",
-    "mnist-classifier": "genbench.features.mnist_classifier:MnistClassifierExtractor",
-}
 
-# Datasets of 28×28 digits: Inception features are a poor yardstick there (see mnist_classifier).
-_DIGIT_DATASETS = frozenset({"mnist", "mnist-5k", "stacked-mnist"})
+@dataclass(frozen=True)
+class ExtractorSpec:
+    """An extractor's name, what it computes, and ``factory(**kwargs)`` → :class:`Extractor`.
+
+    The factory should import its network inside itself, so that listing extractors stays cheap.
+    """
+
+    name: str
+    description: str
+    factory: Callable[..., Extractor]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name or self.name.split() != [self.name]:
+            raise ValueError(f"extractor name {self.name!r}: a non-empty string without spaces")
+        if not callable(self.factory):
+            raise ValueError(f"extractor {self.name!r}: factory is not callable")
+
+
+# Built-ins below; third-party specs from the entry points, read on the first lookup.
+EXTRACTORS: Registry[ExtractorSpec] = Registry("extractor", ExtractorSpec, ENTRY_POINT_GROUP)
+
+
+def register_extractor(spec: ExtractorSpec) -> ExtractorSpec:
+    """Add ``spec`` (what a third-party package calls, or names under ``genbench.extractors``)."""
+    return EXTRACTORS.register(spec)
 
 
 def get_extractor(name: str, **kwargs: Any) -> Extractor:
-    """Build the extractor called ``name``; ``kwargs`` go to its constructor (e.g. ``weights_path``)."""
-    if name not in _IMPLEMENTATIONS:
+    """Build the extractor called ``name``; ``kwargs`` go to its factory (e.g. ``weights_path``)."""
+    spec = EXTRACTORS.get(name)
+    if spec is None:
         raise GenbenchError(f"unknown extractor {name!r}; known extractors: {', '.join(sorted(EXTRACTORS))}")
-    module_name, class_name = _IMPLEMENTATIONS[name].split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**kwargs)
+    extractor = spec.factory(**kwargs)
+    if not isinstance(extractor, Extractor):
+        raise GenbenchError(f"extractor {name!r}: its factory returned {type(extractor).__name__}, "
+                            "not a genbench.features.Extractor")
+    return extractor
 
 
-def default_extractor(dataset: "Dataset") -> str | None:
-    """The extractor the field uses for ``dataset``: digits → mnist-classifier, other images → Inception.
+def default_extractor(dataset: Dataset) -> str | None:
+    """The extractor ``dataset``'s registry entry names (digits → mnist-classifier, points → None).
 
-    2-D point datasets have no extractor (their metrics work on the points themselves): None.
+    A dataset not in the registry (or built under a registered name with another kind) gets its
+    kind's default: images → ``DEFAULT_IMAGE_EXTRACTOR``, 2-D points → None.
     """
-    if dataset.kind == "points":
-        return None
-    if dataset.name in _DIGIT_DATASETS:
-        return "mnist-classifier"
-    return "inception-v3-fid"
+    spec = DATASETS.get(dataset.name)
+    if spec is not None and spec.kind == dataset.kind:
+        return spec.extractor
+    return None if dataset.kind == "points" else DEFAULT_IMAGE_EXTRACTOR
+
+
+# The built-in factories import their network when called: listing extractors must load none.
+def _inception(**kwargs: Any) -> Extractor:
+    from genbench.features.inception import InceptionV3FidExtractor
+
+    return InceptionV3FidExtractor(**kwargs)
+
+
+def _mnist_classifier(**kwargs: Any) -> Extractor:
+    from genbench.features.mnist_classifier import MnistClassifierExtractor
+
+    return MnistClassifierExtractor(**kwargs)
+
+
+for _spec in (
+    ExtractorSpec(
+        "inception-v3-fid",
+        "pytorch-fid's FID Inception-v3 (TF 2015-12-05 weights): 2048-d pool3 features, "
+        "1008-way softmax for IS; any image size, resized to 299×299",
+        _inception,
+    ),
+    ExtractorSpec(
+        "mnist-classifier",
+        "small CNN trained on mnist-5k (shipped): 128-d penultimate features and 10-way "
+        "softmax per channel (stacked MNIST: 384-d, 1000-way); 28×28 digits only",
+        _mnist_classifier,
+    ),
+):
+    register_extractor(_spec)
+del _spec

@@ -2,14 +2,22 @@
 
 import gzip
 import hashlib
+import logging
 import shutil
+import sys
+import types
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import genbench.data
 import genbench.data.mnist as mnist_module
-from genbench.data import DATASETS, SPLITS, load_dataset
+import genbench.registry
+from genbench.cli import main
+from genbench.data import DATASETS, SPLITS, DatasetSpec, load_dataset, register_dataset
+from genbench.data.dataset import Dataset, Split, compute_fingerprint
 from genbench.data.mnist5k import ASSET_PATH, ASSET_SHA256, load_mnist5k
 from genbench.errors import GenbenchError
 
@@ -154,3 +162,97 @@ def test_stacked_is_seeded(stacked):
     again = load_dataset("stacked-mnist", data_root="/nonexistent-genbench-test-root")
     assert again.fingerprint == stacked.fingerprint
     assert stacked.fingerprint != load_dataset("mnist-5k").fingerprint
+
+
+# --- third-party datasets: register_dataset and the genbench.datasets entry points ---------------
+
+
+def _blobs(root) -> Dataset:
+    rs = np.random.RandomState(0)
+    splits = {s: Split(rs.normal(size=(30, 2)).astype(np.float32), np.arange(30) % 3) for s in SPLITS}
+    return Dataset(name="blobs3", kind="points", splits=splits, fingerprint=compute_fingerprint("blobs3", splits),
+                   n_classes=3)
+
+
+@pytest.fixture
+def plugins(monkeypatch):
+    """Install entry points ``name -> (module, attr, object)`` in the genbench.datasets group and
+    let the registry discover them on its next lookup; the registry is restored afterwards."""
+
+    def install(**eps):
+        points = []
+        for name, (module, attr, obj) in eps.items():
+            if obj is not None:
+                mod = sys.modules.get(module) or types.ModuleType(module)
+                setattr(mod, attr, obj)
+                monkeypatch.setitem(sys.modules, module, mod)
+            points.append(EntryPoint(name, f"{module}:{attr}", genbench.data.ENTRY_POINT_GROUP))
+        groups = {genbench.data.ENTRY_POINT_GROUP: points}
+        monkeypatch.setattr(genbench.registry, "entry_points", lambda group: groups.get(group, []))
+        monkeypatch.setattr(DATASETS, "_specs", dict(DATASETS._specs))  # the built-ins only
+        monkeypatch.setattr(DATASETS, "_discovered", False)
+
+    return install
+
+
+def test_an_entry_point_dataset_is_listed_and_loaded(plugins, capsys):
+    spec = DatasetSpec("blobs3", "points", "three Gaussian blobs (a test plug-in)", _blobs)
+    plugins(blobs=("genbench_test_plugin_data", "SPEC", spec))
+    assert DATASETS["blobs3"] is spec and DATASETS["blobs3"].kind == "points"
+    assert main(["datasets"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.strip().splitlines()}
+    assert "three Gaussian blobs (a test plug-in)" in rows["blobs3"] and "mnist-5k" in rows
+    ds = load_dataset("blobs3", data_root="/unused")
+    assert ds.name == "blobs3" and ds.n_classes == 3 and ds.split("test").samples.shape == (30, 2)
+
+
+def test_an_entry_point_may_name_a_function_returning_the_spec(plugins):
+    plugins(blobs=("genbench_test_plugin_data", "make",
+                   lambda: DatasetSpec("blobs3", "points", "three Gaussian blobs", _blobs)))
+    assert load_dataset("blobs3").name == "blobs3"
+
+
+def test_broken_or_clashing_plugins_only_warn(plugins, caplog):
+
+    def bad_kind():
+        return DatasetSpec("video9", "video", "not a kind genbench scores", _blobs)
+
+    clash = DatasetSpec("mnist-5k", "points", "tries to replace a built-in", _blobs)
+    plugins(missing=("genbench_test_no_such_module", "SPEC", None),
+            notaspec=("genbench_test_plugin_data", "OTHER", {"name": "x"}),
+            badkind=("genbench_test_plugin_data", "bad_kind", bad_kind),
+            clash=("genbench_test_plugin_data", "CLASH", clash))
+    with caplog.at_level(logging.WARNING, logger="genbench.registry"):
+        names = list(DATASETS)  # the first lookup reads the entry points
+    assert names == ["mnist", "mnist-5k", "stacked-mnist", "ring8", "grid25"]  # none added or replaced
+    assert load_dataset("mnist-5k").kind == "image"
+    text = caplog.text
+    assert "could not load dataset plug-in 'missing'" in text and "genbench_test_no_such_module" in text
+    assert "could not load dataset plug-in 'notaspec'" in text and "not a genbench.data.DatasetSpec" in text
+    assert "could not load dataset plug-in 'badkind'" in text and "'video'" in text
+    assert "reuses the name 'mnist-5k'" in text
+    assert len(caplog.records) == 4
+
+
+def test_register_dataset_refuses_a_taken_name_and_bad_declarations():
+    with pytest.raises(TypeError, match="not a genbench.data.DatasetSpec"):
+        register_dataset({"name": "blobs3"})
+    with pytest.raises(ValueError, match="'ring8' is registered twice"):
+        register_dataset(DatasetSpec("ring8", "points", "again", _blobs))
+    with pytest.raises(ValueError, match="points have no feature extractor"):
+        DatasetSpec("blobs3", "points", "points measured by a network?", _blobs, extractor="mnist-classifier")
+    with pytest.raises(ValueError, match="without spaces"):
+        DatasetSpec("two words", "image", "names are used in suite files and listings", _blobs)
+    assert DatasetSpec("rgb", "image", "an image dataset without a stated extractor", _blobs).extractor == \
+        genbench.data.DEFAULT_IMAGE_EXTRACTOR
+
+
+def test_a_loader_returning_the_wrong_thing_is_an_error(plugins):
+    plugins(bad=("genbench_test_plugin_data", "WRONG",
+                 DatasetSpec("wrong", "image", "declares images, loads points", _blobs)))
+    with pytest.raises(GenbenchError, match="dataset 'wrong': its loader returned points data but it is registered as image"):
+        load_dataset("wrong")
+    plugins(bad=("genbench_test_plugin_data", "NOT_A_DATASET",
+                 DatasetSpec("arrays", "points", "returns a bare array", lambda root: np.zeros((3, 2)))))
+    with pytest.raises(GenbenchError, match="dataset 'arrays': its loader returned ndarray, not a genbench.data.Dataset"):
+        load_dataset("arrays")
