@@ -18,7 +18,7 @@ import torch
 from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
 
-from baselines.spec import CONDITIONING, PAIRING, BaseConfig, ModelSpec
+from baselines.spec import BaseConfig, ModelSpec, contract_problem
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ def _discover() -> dict[str, ModelSpec]:
         if not isinstance(spec, ModelSpec):
             log.warning("model plug-in %r (%s) is not a baselines.spec.ModelSpec; ignored", ep.name, ep.value)
             continue
-        if spec.conditioning not in CONDITIONING or spec.pairing not in PAIRING:
-            log.warning("model plug-in %r declares conditioning %r / pairing %r; expected one of %s / %s; ignored",
-                        ep.name, spec.conditioning, spec.pairing, CONDITIONING, PAIRING)
+        problem = contract_problem(spec)
+        if problem:
+            log.warning("model plug-in %r (%s): %s; ignored", ep.name, ep.value, problem)
             continue
         if spec.name in specs:
             log.warning("model plug-in %r reuses the name %r of an installed model; ignored", ep.value, spec.name)

@@ -145,11 +145,11 @@ class ModelSpec:
         """One update of every network; returns the losses (0-dim tensors) to log."""
         raise NotImplementedError
 
-    # --- generation --------------------------------------------------------------------------
     def examples_per_step(self, config: BaseConfig) -> int:
         """Training examples one step consumes (``k`` discriminator minibatches for a GAN)."""
         return config.batch_size
 
+    # --- generation --------------------------------------------------------------------------
     def latent(self, n: int, gen: torch.Generator, config: BaseConfig) -> torch.Tensor | None:
         """``n`` latent codes from the model's prior, drawn on ``gen``'s device; None if it has none."""
         return None
@@ -172,6 +172,17 @@ class ModelSpec:
         if self.conditioning == "image":
             raise GenbenchError(f"model {self.name!r} conditions on images: translate input images instead of sampling")
         return None
+
+
+def contract_problem(spec: ModelSpec) -> str | None:
+    """What makes ``spec`` unusable by the shared loop (a plug-in's mistake), or None."""
+    if spec.conditioning not in CONDITIONING:
+        return f"conditioning {spec.conditioning!r} is not one of {', '.join(CONDITIONING)}"
+    if spec.pairing not in PAIRING:
+        return f"pairing {spec.pairing!r} is not one of {', '.join(PAIRING)}"
+    if spec.conditioning == "image" and not issubclass(spec.config_class, ImageConditionConfig):
+        return "an image-conditioned model's config_class must subclass baselines.spec.ImageConditionConfig"
+    return None
 
 
 def check_image_data(spec: ModelSpec, dataset: Dataset) -> None:

@@ -205,6 +205,22 @@ def test_image_models_refuse_data_they_cannot_read(tmp_path):
                     steps=1, progress=False)
 
 
+def test_contract_problems_name_the_mistake():
+    from baselines.gan import GANSpec
+    from baselines.spec import contract_problem
+
+    class NoCondShape(GANSpec):
+        conditioning = "image"
+
+    class Sideways(InvertUpsample):
+        pairing = "sideways"
+
+    assert contract_problem(InvertUpsample()) is None and contract_problem(UnpairedToy()) is None
+    assert "must subclass baselines.spec.ImageConditionConfig" in contract_problem(NoCondShape())
+    assert "pairing 'sideways' is not one of paired, unpaired" == contract_problem(Sideways())
+    assert all(contract_problem(baselines.get_spec(name)) is None for name in baselines.MODELS)
+
+
 def test_fingerprints_without_inputs_are_unchanged_and_pairing_counts():
     from genbench.data import load_dataset
 
