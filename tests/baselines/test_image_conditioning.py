@@ -187,12 +187,11 @@ def test_unpaired_model_trains_and_resumes_bit_exactly(registered, tmp_path):
 
 
 def test_image_models_refuse_data_they_cannot_read(tmp_path):
-    from conftest import make_images
-
     with pytest.raises(GenbenchError, match="needs \\(input, target\\) pairs but dataset 'domains-tiny'"):
         InvertUpsample().default_config(unpaired_dataset())
     with pytest.raises(GenbenchError, match="has no input images"):
-        InvertUpsample().default_config(make_images())
+        plain = {"train": Split(np.zeros((8, 1, 8, 8), np.uint8))}
+        InvertUpsample().default_config(Dataset("plain", "image", plain, compute_fingerprint("plain", plain)))
     with pytest.raises(GenbenchError, match="paired split has 3 inputs for 4 targets"):
         Split(np.zeros((4, 1, 8, 8), np.uint8), inputs=np.zeros((3, 1, 4, 4), np.uint8))
     spec = InvertUpsample()
