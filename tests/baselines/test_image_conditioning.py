@@ -23,6 +23,7 @@ from baselines.spec import Batch, ImageConditionConfig, ModelSpec
 from baselines.training import _INPUTS, BatchReader, EpochOrder, train_model
 from genbench.data.dataset import Dataset, Split, compute_fingerprint
 from genbench.errors import GenbenchError
+from genbench.sources import open_source
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -130,6 +131,10 @@ def test_paired_model_learns_the_task_resumes_bit_exactly_and_translates(registe
         model.translate(test.samples[:2])
     with pytest.raises(GenbenchError, match="conditions on images: translate input images"):
         model.sample(4)
+    with pytest.raises(GenbenchError, match="conditions on images and has nothing to sample from"):
+        open_source(straight)
+    translated = np.concatenate(list(open_source(straight, inputs=test).batches(8, batch_size=5)))
+    np.testing.assert_array_equal(translated, out)
 
 
 def test_paired_batches_hold_each_targets_own_input():
