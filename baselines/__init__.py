@@ -18,7 +18,7 @@ import torch
 from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
 
-from baselines.spec import BaseConfig, ModelSpec
+from baselines.spec import BaseConfig, ModelSpec, contract_problem
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,10 @@ def _discover() -> dict[str, ModelSpec]:
         if not isinstance(spec, ModelSpec):
             log.warning("model plug-in %r (%s) is not a baselines.spec.ModelSpec; ignored", ep.name, ep.value)
             continue
+        problem = contract_problem(spec)
+        if problem:
+            log.warning("model plug-in %r (%s): %s; ignored", ep.name, ep.value, problem)
+            continue
         if spec.name in specs:
             log.warning("model plug-in %r reuses the name %r of an installed model; ignored", ep.value, spec.name)
             continue
@@ -68,7 +72,7 @@ def _discover() -> dict[str, ModelSpec]:
 
 _SPECS = _discover()
 MODELS: dict[str, ModelInfo] = {
-    name: ModelInfo(name, spec.paper, tuple(spec.kinds), spec.conditioning, bool(spec.has_reconstruct))
+    name: ModelInfo(name, spec.paper, tuple(spec.kinds), spec.conditioning, bool(spec.can_translate))
     for name, spec in _SPECS.items()
 }
 

@@ -43,7 +43,7 @@ class AESpec(ModelSpec):
     name = "ae"
     paper = "plain autoencoder (deterministic code; decoding N(0, I) is the known failure)"
     config_class = AEConfig
-    has_reconstruct = True
+    has_encoder = True
     image_range = "unit"
 
     def profile_values(self, kind: str, profile: str) -> dict:
@@ -94,11 +94,11 @@ class AESpec(ModelSpec):
     def latent(self, n, gen, config) -> torch.Tensor:
         return torch.randn(n, config.z_dim, generator=gen, device=gen.device)
 
-    def decode(self, nets, z, labels, config) -> torch.Tensor:
+    def generate(self, nets, cond, z, config) -> torch.Tensor:
+        """Decode z, or, given an image condition, its code: the reconstruction (``translate``)."""
+        if cond is not None:
+            z = self.encode(nets, cond, config)
         return self.output_mean(nets["Dec"](z), config)
-
-    def reconstruct(self, nets, x, config) -> torch.Tensor:
-        return self.output_mean(nets["Dec"](self.encode(nets, x, config)), config)
 
     def train_step(self, nets, opts, batch: Batch, gen, config) -> dict[str, torch.Tensor]:
         loss = self.reconstruction_loss(nets["Dec"](nets["E"](batch.x)), batch.x, config)

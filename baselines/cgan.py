@@ -45,7 +45,6 @@ class CGANSpec(GANSpec):
     name = "cgan"
     paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets"
     config_class = CGANConfig
-    needs_labels = True
     conditioning = "class"
 
     def _embed_dim(self, config) -> int:
@@ -71,11 +70,11 @@ class CGANSpec(GANSpec):
         return {"G": torch.optim.Adam(g, lr=config.lr_g, betas=betas),
                 "D": torch.optim.Adam(d, lr=config.lr_d, betas=betas)}
 
-    def generate(self, nets, z, labels, config):
-        return super().generate(nets, torch.cat([z, nets["G_embed"](labels)], dim=1), None, config)
+    def generate(self, nets, cond, z, config):
+        return super().generate(nets, None, torch.cat([z, nets["G_embed"](cond)], dim=1), config)
 
-    def discriminate(self, nets, x, labels, config):
-        return nets["D"](torch.cat([x, nets["D_embed"](labels)], dim=1)).view(-1)
+    def discriminate(self, nets, x, cond, config):
+        return nets["D"](torch.cat([x, nets["D_embed"](cond)], dim=1)).view(-1)
 
 
 SPEC = CGANSpec()

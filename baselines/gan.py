@@ -110,25 +110,22 @@ class GANSpec(ModelSpec):
             return torch.rand(n, config.z_dim, generator=gen, device=gen.device) * 2.0 - 1.0
         return torch.randn(n, config.z_dim, generator=gen, device=gen.device)
 
-    def generate(self, nets, z: torch.Tensor, labels: torch.Tensor | None, config: GANConfig) -> torch.Tensor:
+    def generate(self, nets, cond: torch.Tensor | None, z: torch.Tensor, config: GANConfig) -> torch.Tensor:
         out = nets["G"](z)
         return torch.tanh(out) if config.data_kind == "image" else out
 
-    def decode(self, nets, z, labels, config):
-        return self.generate(nets, z, labels, config)
-
-    def discriminate(self, nets, x: torch.Tensor, labels: torch.Tensor | None, config: GANConfig) -> torch.Tensor:
+    def discriminate(self, nets, x: torch.Tensor, cond: torch.Tensor | None, config: GANConfig) -> torch.Tensor:
         return nets["D"](x).view(-1)
 
     # --- training -------------------------------------------------------------------------------
     def examples_per_step(self, config: GANConfig) -> int:
         return config.batch_size * config.d_steps
 
-    def discriminator_step(self, nets, opts, x, y, gen, config) -> torch.Tensor:
+    def discriminator_step(self, nets, opts, x, cond, gen, config) -> torch.Tensor:
         z = self.latent(x.shape[0], gen, config)
         with torch.no_grad():
-            fake = self.generate(nets, z, y, config)
-        loss = discriminator_loss(self.discriminate(nets, x, y, config), self.discriminate(nets, fake, y, config))
+            fake = self.generate(nets, cond, z, config)
+        loss = discriminator_loss(self.discriminate(nets, x, cond, config), self.discriminate(nets, fake, cond, config))
         opts["D"].zero_grad(set_to_none=True)
         loss.backward()
         opts["D"].step()
@@ -136,24 +133,20 @@ class GANSpec(ModelSpec):
 
     def generator_step(self, nets, opts, batch: Batch, gen, config) -> torch.Tensor:
         n = config.batch_size
-        y = self.sample_labels_like(batch.y, n, gen)
-        fake = self.generate(nets, self.latent(n, gen, config), y, config)
-        loss = generator_loss(self.discriminate(nets, fake, y, config), config.generator_loss)
+        cond = None if batch.cond is None else batch.cond[:n]  # class models: the real minibatch's labels
+        fake = self.generate(nets, cond, self.latent(n, gen, config), config)
+        loss = generator_loss(self.discriminate(nets, fake, cond, config), config.generator_loss)
         opts["G"].zero_grad(set_to_none=True)
         loss.backward()
         opts["G"].step()
         return loss
 
-    def sample_labels_like(self, y: torch.Tensor | None, n: int, gen) -> torch.Tensor | None:
-        """Labels for generator-side samples: the real minibatch's (conditional models only)."""
-        return None if y is None or not self.needs_labels else y[:n]
-
     def train_step(self, nets, opts, batch: Batch, gen, config: GANConfig) -> dict[str, torch.Tensor]:
         b = config.batch_size
         d_losses = []
         for i in range(config.d_steps):
-            y = batch.y[i * b:(i + 1) * b] if (batch.y is not None and self.needs_labels) else None
-            d_losses.append(self.discriminator_step(nets, opts, batch.x[i * b:(i + 1) * b], y, gen, config))
+            cond = None if batch.cond is None else batch.cond[i * b:(i + 1) * b]
+            d_losses.append(self.discriminator_step(nets, opts, batch.x[i * b:(i + 1) * b], cond, gen, config))
         g_loss = self.generator_step(nets, opts, batch, gen, config)
         return {"loss_d": torch.stack(d_losses).mean().detach(), "loss_g": g_loss.detach()}
 

@@ -1,11 +1,18 @@
 """What one baseline model is: the contract between a model module and the shared loop.
 
 A model module (``gan.py``, ``vae.py`` ...) defines a config dataclass and a ``ModelSpec``
-subclass. The spec says how to build the networks, how one training step updates them, and how
-latent codes become samples; everything else (data order, seeding, checkpoints, resume, logging,
-NaN handling, devices) lives once in ``baselines.training`` so every model is trained the same
-way. Third-party packages add a model by exposing a ``ModelSpec`` instance under the entry-point
-group ``genbench.models``.
+subclass. The spec says what the model conditions on (``conditioning``), how to build the
+networks, how one training step updates them, and how a condition (and a latent code, where the
+model has one) becomes an output: the one ``generate`` path that both sampling and translation
+use. Everything else (data order, seeding, checkpoints, resume, logging, NaN handling, devices)
+lives once in ``baselines.training`` so every model is trained the same way. Third-party packages
+add a model by exposing a ``ModelSpec`` instance under the entry-point group ``genbench.models``.
+
+Conditions, in model space (``ModelSpec.image_range``), as a ``Batch.cond`` and as ``generate``'s
+``cond``: ``None`` for ``conditioning = "none"``; int64 class labels for ``"class"``; an image
+batch N×C'×H'×W' (the dataset's paired input, or a draw from its input domain) for ``"image"``.
+Autoencoders are unconditional samplers whose ``generate`` also accepts an image condition (it
+is encoded to the code that is decoded): that is their ``translate``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from genbench.errors import GenbenchError
 PROFILES = ("quick", "full")
 # What a model's generation path conditions on: nothing (z only), a class label, or an image.
 CONDITIONING = ("none", "class", "image")
+# How an image-conditioned model reads its data: (input, target) pairs, or two independent domains.
+PAIRING = ("paired", "unpaired")
 
 # Fields that may change when a run is resumed: they do not change what one step computes.
 RESUMABLE_FIELDS = ("steps", "checkpoint_every", "log_every")
@@ -57,11 +66,22 @@ class BaseConfig:
 
 
 @dataclass
+class ImageConditionConfig(BaseConfig):
+    """Base config of image-conditioned models: ``cond_shape`` is copied from the dataset's inputs."""
+
+    cond_shape: tuple[int, ...] = (1, 28, 28)  # (C, H, W) of the input images (may differ from data_shape)
+
+
+@dataclass
 class Batch:
-    """One training minibatch in model space (see ``ModelSpec.image_range``)."""
+    """One training minibatch in model space (see ``ModelSpec.image_range``).
+
+    ``x`` is what the model learns to produce (the target); ``cond`` what it conditions on (see
+    the module docstring), None for unconditional models.
+    """
 
     x: torch.Tensor
-    y: torch.Tensor | None  # int64 labels, or None
+    cond: torch.Tensor | None = None
 
 
 class ModelSpec:
@@ -70,13 +90,22 @@ class ModelSpec:
     name: ClassVar[str]
     paper: ClassVar[str]
     kinds: ClassVar[tuple[str, ...]] = ("image", "points")
-    has_reconstruct: ClassVar[bool] = False
     config_class: ClassVar[type[BaseConfig]] = BaseConfig
     # How images are presented to the networks: 'tanh' = [-1, 1] (GANs), 'unit' = [0, 1]
     # (autoencoders with sigmoid / Bernoulli outputs). Points are standardised per dimension.
     image_range: ClassVar[str] = "tanh"
-    needs_labels: ClassVar[bool] = False
     conditioning: ClassVar[str] = "none"  # one of CONDITIONING
+    # Image-conditioned models: 'paired' needs (input, target) pairs (pix2pix, SRGAN); 'unpaired'
+    # reads inputs and targets as two independently ordered streams (CycleGAN), whatever the data.
+    pairing: ClassVar[str] = "paired"
+    # generate() encodes an image condition into the code it decodes (autoencoders): such a model
+    # samples unconditionally and also translates (reconstructs) images.
+    has_encoder: ClassVar[bool] = False
+
+    @property
+    def can_translate(self) -> bool:
+        """A trained model maps input images to outputs through ``generate``."""
+        return self.conditioning == "image" or self.has_encoder
 
     # --- configuration -------------------------------------------------------------------
     def default_config(self, dataset: Dataset, profile: str = "quick") -> BaseConfig:
@@ -87,10 +116,14 @@ class ModelSpec:
                 f"model {self.name!r} does not support {dataset.kind} data (dataset {dataset.name!r}); "
                 f"it supports: {', '.join(self.kinds)}"
             )
-        if self.needs_labels and dataset.n_classes is None:
+        if self.conditioning == "class" and dataset.n_classes is None:
             raise GenbenchError(f"model {self.name!r} needs class labels but dataset {dataset.name!r} has none")
-        shape = tuple(int(s) for s in dataset.split("train").samples.shape[1:])
+        train = dataset.split("train")
+        shape = tuple(int(s) for s in train.samples.shape[1:])
         base = dict(data_kind=dataset.kind, data_shape=shape, n_classes=dataset.n_classes)
+        if self.conditioning == "image":
+            check_image_data(self, dataset)
+            base["cond_shape"] = tuple(int(s) for s in train.inputs.shape[1:])
         values = self.profile_values(dataset.kind, profile)
         return self.config_class(**base, **values)
 
@@ -112,25 +145,51 @@ class ModelSpec:
         """One update of every network; returns the losses (0-dim tensors) to log."""
         raise NotImplementedError
 
-    # --- sampling ----------------------------------------------------------------------------
     def examples_per_step(self, config: BaseConfig) -> int:
         """Training examples one step consumes (``k`` discriminator minibatches for a GAN)."""
         return config.batch_size
 
-    def latent(self, n: int, gen: torch.Generator, config: BaseConfig) -> torch.Tensor:
-        """``n`` latent codes from the model's prior, drawn on ``gen``'s device."""
+    # --- generation --------------------------------------------------------------------------
+    def latent(self, n: int, gen: torch.Generator, config: BaseConfig) -> torch.Tensor | None:
+        """``n`` latent codes from the model's prior, drawn on ``gen``'s device; None if it has none."""
+        return None
+
+    def generate(self, nets: nn.ModuleDict, cond: torch.Tensor | None, z: torch.Tensor | None,
+                 config: BaseConfig) -> torch.Tensor:
+        """A condition (see the module docstring) and latent codes → outputs in model space.
+
+        Sampling calls it with ``sample_conditions`` and ``latent``; translation with input images
+        as ``cond`` and, for image-conditioned models, ``latent`` (autoencoders: z None, the code
+        comes from the image).
+        """
         raise NotImplementedError
 
-    def decode(self, nets: nn.ModuleDict, z: torch.Tensor, labels: torch.Tensor | None,
-               config: BaseConfig) -> torch.Tensor:
-        """Latent codes (and labels for conditional models) → samples in model space."""
-        raise NotImplementedError
+    def sample_conditions(self, n: int, config: BaseConfig) -> torch.Tensor | None:
+        """What ``sample(n)`` conditions on: class models cycle the classes, so every class gets
+        n/K; image-conditioned models have nothing to sample from (they ``translate`` inputs)."""
+        if self.conditioning == "class":
+            return torch.arange(n, dtype=torch.int64) % int(config.n_classes)
+        if self.conditioning == "image":
+            raise GenbenchError(f"model {self.name!r} conditions on images: translate input images instead of sampling")
+        return None
 
-    def sample_labels(self, n: int, config: BaseConfig) -> torch.Tensor | None:
-        """Labels to condition ``n`` samples on: classes in turn, so every class gets n/K."""
-        if not self.needs_labels:
-            return None
-        return torch.arange(n, dtype=torch.int64) % int(config.n_classes)
 
-    def reconstruct(self, nets: nn.ModuleDict, x: torch.Tensor, config: BaseConfig) -> torch.Tensor:
-        raise GenbenchError(f"model {self.name!r} has no encoder, so it cannot reconstruct images")
+def contract_problem(spec: ModelSpec) -> str | None:
+    """What makes ``spec`` unusable by the shared loop (a plug-in's mistake), or None."""
+    if spec.conditioning not in CONDITIONING:
+        return f"conditioning {spec.conditioning!r} is not one of {', '.join(CONDITIONING)}"
+    if spec.pairing not in PAIRING:
+        return f"pairing {spec.pairing!r} is not one of {', '.join(PAIRING)}"
+    if spec.conditioning == "image" and not issubclass(spec.config_class, ImageConditionConfig):
+        return "an image-conditioned model's config_class must subclass baselines.spec.ImageConditionConfig"
+    return None
+
+
+def check_image_data(spec: ModelSpec, dataset: Dataset) -> None:
+    """An image-conditioned model needs inputs in the train split, paired if it reads pairs."""
+    train = dataset.split("train")
+    if dataset.kind != "image" or train.inputs is None:
+        raise GenbenchError(f"model {spec.name!r} conditions on images but dataset {dataset.name!r} has no input images")
+    if spec.pairing == "paired" and not train.paired:
+        raise GenbenchError(f"model {spec.name!r} needs (input, target) pairs but dataset {dataset.name!r} "
+                            "holds two unpaired domains")

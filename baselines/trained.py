@@ -1,4 +1,4 @@
-"""A trained baseline loaded from its checkpoint, ready to sample (and reconstruct)."""
+"""A trained baseline loaded from its checkpoint, ready to sample (and translate)."""
 
 from __future__ import annotations
 
@@ -30,16 +30,16 @@ class TrainedModel:
         self.device, self.path = device, path
 
     name = property(lambda self: self.spec.name)
-    has_reconstruct = property(lambda self: self.spec.has_reconstruct)
-    can_translate = has_reconstruct
+    can_translate = property(lambda self: self.spec.can_translate)
+    conditioning = property(lambda self: self.spec.conditioning)
     step = property(lambda self: int(self.record["step"]))
     finished = property(lambda self: bool(self.record.get("finished")))
     dataset_fingerprint = property(lambda self: dict(self.record["dataset_fingerprint"]))
     kind = property(lambda self: self.config.data_kind)
 
     def sample_labels(self, n: int) -> np.ndarray | None:
-        """The class labels ``sample(n, ...)`` conditions on (conditional models), else None."""
-        labels = self.spec.sample_labels(n, self.config)
+        """The class labels ``sample(n, ...)`` conditions on (class-conditional models), else None."""
+        labels = self.spec.sample_conditions(n, self.config)
         return None if labels is None else labels.numpy()
 
     @torch.no_grad()
@@ -47,38 +47,45 @@ class TrainedModel:
         """``n`` samples in contract form: uint8 N×C×H×W images or float32 N×2 points."""
         if n < 0 or batch_size < 1:
             raise GenbenchError(f"sample needs n >= 0 and batch_size >= 1, got n={n}, batch_size={batch_size}")
-        z = self.spec.latent(n, sample_generator(seed), self.config)
-        labels = self.spec.sample_labels(n, self.config)
+        cond = self.spec.sample_conditions(n, self.config)
+        return self._generate(n, cond, self.spec.latent(n, sample_generator(seed), self.config), batch_size)
+
+    @torch.no_grad()
+    def translate(self, images: np.ndarray, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+        """Input images → the model's outputs in contract form (autoencoders: reconstructions).
+
+        An image-conditioned model draws its latent codes (if it has any) from ``seed``; an
+        autoencoder's code comes from the image, so its translation is deterministic.
+        """
+        if not self.can_translate:
+            raise GenbenchError(f"model {self.name!r} has no encoder and no image condition, so it cannot translate")
+        if batch_size < 1:
+            raise GenbenchError(f"translate needs batch_size >= 1, got {batch_size}")
+        arr = np.asarray(images)
+        image_model = self.conditioning == "image"
+        expected = tuple(self.config.cond_shape if image_model else self.config.data_shape)
+        if arr.ndim != len(expected) + 1 or tuple(arr.shape[1:]) != expected:
+            raise GenbenchError(f"translate expects N×{'×'.join(map(str, expected))} input, got shape {arr.shape}")
+        if self.kind == "points" and not np.all(np.isfinite(arr)):
+            raise GenbenchError("translate: input points contain NaN or Inf")
+        z = self.spec.latent(len(arr), sample_generator(seed), self.config) if image_model else None
+        return self._generate(len(arr), arr, z, batch_size)
+
+    def _generate(self, n: int, cond, z: torch.Tensor | None, batch_size: int) -> np.ndarray:
+        """``generate`` batch by batch: ``cond`` is class labels (tensor) or contract-form images."""
         out = []
         for i in range(0, n, batch_size):
-            zb = z[i:i + batch_size].to(self.device)
-            lb = labels[i:i + batch_size].to(self.device) if labels is not None else None
-            out.append(self.codec.decode(self.spec.decode(self.nets, zb, lb, self.config)))
+            cb = cond[i:i + batch_size] if cond is not None else None
+            if isinstance(cb, np.ndarray):
+                cb = self.codec.encode(cb, self.device)
+            elif cb is not None:
+                cb = cb.to(self.device)
+            zb = z[i:i + batch_size].to(self.device) if z is not None else None
+            out.append(self.codec.decode(self.spec.generate(self.nets, cb, zb, self.config)))
         if not out:
             shape = tuple(self.config.data_shape)
             return np.zeros((0, *shape), dtype=np.uint8 if self.kind == "image" else np.float32)
         return np.concatenate(out)
-
-    @torch.no_grad()
-    def reconstruct(self, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
-        """Encode then decode (autoencoder family); same contract form as the input."""
-        if not self.has_reconstruct:
-            raise GenbenchError(f"model {self.name!r} has no encoder, so it cannot reconstruct")
-        arr = np.asarray(images)
-        expected = tuple(self.config.data_shape)
-        if arr.ndim != len(expected) + 1 or tuple(arr.shape[1:]) != expected:
-            raise GenbenchError(f"reconstruct expects N×{'×'.join(map(str, expected))} input, got shape {arr.shape}")
-        if self.kind == "points" and not np.all(np.isfinite(arr)):
-            raise GenbenchError("reconstruct: input points contain NaN or Inf")
-        out = []
-        for i in range(0, len(arr), batch_size):
-            x = self.codec.encode(arr[i:i + batch_size], self.device)
-            out.append(self.codec.decode(self.spec.reconstruct(self.nets, x, self.config)))
-        return np.concatenate(out) if out else arr.copy()
-
-    def translate(self, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
-        """Input images → the model's output images (autoencoders: their reconstruction)."""
-        return self.reconstruct(images, batch_size)
 
     def encode_images(self, images: np.ndarray) -> torch.Tensor:
         """Contract-form input → model-space tensor on this model's device."""

@@ -7,7 +7,9 @@ Why it is built this way:
   ``(seed, s)``. Nothing random carries over between steps, so a run resumed from the checkpoint
   of step ``s`` computes exactly what the uninterrupted run computed (bit for bit on CPU), with
   no RNG state to save. Network initialisation uses ``seed`` inside a forked RNG, so training
-  never disturbs the caller's global RNG.
+  never disturbs the caller's global RNG. A batch carries what the model conditions on: class
+  labels, or input images (paired: the targets' own inputs; unpaired: the input domain in an
+  epoch order seeded on a stream of its own).
 - **Resumable.** The checkpoint holds weights, buffers (BatchNorm statistics) and the full
   optimizer state; see ``baselines.checkpoint``. Resuming with a different config, seed, model or
   dataset is refused; only ``steps``, ``checkpoint_every`` and ``log_every`` may change.
@@ -30,7 +32,7 @@ from torch import nn
 from tqdm import tqdm
 
 from genbench import atomic
-from genbench.data.dataset import Dataset
+from genbench.data.dataset import Dataset, Split
 from genbench.device import resolve_device
 from genbench.errors import GenbenchError
 from genbench.provenance import environment
@@ -38,12 +40,13 @@ from genbench.provenance import environment
 from baselines import checkpoint
 from baselines import config as configs
 from baselines.codec import DataCodec
-from baselines.spec import BaseConfig, Batch, ModelSpec
+from baselines.spec import BaseConfig, Batch, ModelSpec, check_image_data
 
 log = logging.getLogger(__name__)
 
-# Stream tags so the data order, the training noise and the sampling noise never share seeds.
-_DATA, _STEP, _SAMPLE = 1, 2, 3
+# Stream tags so the data order, the training noise and the sampling noise never share seeds;
+# the input domain of unpaired image-to-image data is ordered by a stream of its own.
+_DATA, _STEP, _SAMPLE, _INPUTS = 1, 2, 3, 4
 
 
 def derive_seed(seed: int, stream: int, index: int) -> int:
@@ -55,17 +58,17 @@ def derive_seed(seed: int, stream: int, index: int) -> int:
 class EpochOrder:
     """Minibatch indices for any step without state: shuffled epochs, last partial batch dropped."""
 
-    def __init__(self, n: int, batch_size: int, seed: int):
+    def __init__(self, n: int, batch_size: int, seed: int, stream: int = _DATA, what: str = "the training split"):
         if batch_size > n:
-            raise GenbenchError(f"batch_size {batch_size} is larger than the training split ({n} samples)")
-        self.n, self.batch_size, self.seed = n, batch_size, seed
+            raise GenbenchError(f"batch_size {batch_size} is larger than {what} ({n} samples)")
+        self.n, self.batch_size, self.seed, self.stream = n, batch_size, seed, stream
         self.per_epoch = n // batch_size
         self._epoch, self._perm = -1, None
 
     def indices(self, step: int) -> torch.Tensor:
         epoch, pos = divmod(step, self.per_epoch)
         if epoch != self._epoch:
-            g = torch.Generator().manual_seed(derive_seed(self.seed, _DATA, epoch))
+            g = torch.Generator().manual_seed(derive_seed(self.seed, self.stream, epoch))
             self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
         return self._perm[pos * self.batch_size:(pos + 1) * self.batch_size]
 
@@ -124,8 +127,7 @@ def train_model(spec: ModelSpec, dataset: Dataset, *, out_dir: str | Path, confi
     if steps is not None:
         config = configs.apply_overrides(config, {"steps": int(steps)})
     configs.check_matches_dataset(config, dataset)
-    if spec.needs_labels and dataset.split("train").labels is None:
-        raise GenbenchError(f"model {spec.name!r} needs labels but dataset {dataset.name!r} has none in its train split")
+    _check_conditions(spec, config, dataset)
     if config.amp and device.type != "cuda":
         raise GenbenchError("amp=true needs a CUDA device (mixed precision is a GPU speed-up; CPU runs stay float32)")
     if record is not None:
@@ -184,9 +186,7 @@ def train_model(spec: ModelSpec, dataset: Dataset, *, out_dir: str | Path, confi
             save(start)
         return out_dir
 
-    samples = torch.as_tensor(train.samples).to(device)
-    labels = torch.as_tensor(train.labels, dtype=torch.int64).to(device) if train.labels is not None else None
-    order = EpochOrder(len(train), spec.examples_per_step(config), seed)
+    batches = BatchReader(spec, config, train, codec, seed, device)
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if config.amp else contextlib.nullcontext()
     t0 = time.perf_counter()
     nets.train()
@@ -195,8 +195,7 @@ def train_model(spec: ModelSpec, dataset: Dataset, *, out_dir: str | Path, confi
     try:
         with open(log_path, "a", encoding="utf-8") as log_file:
             for step in range(start, config.steps):
-                idx = order.indices(step).to(device)
-                batch = Batch(codec.encode(samples[idx], device), labels[idx] if labels is not None else None)
+                batch = batches(step)
                 with amp:
                     losses = spec.train_step(nets, opts, batch, step_generator(seed, step, device), config)
                 values = {k: float(v.detach()) for k, v in losses.items()}
@@ -220,6 +219,53 @@ def train_model(spec: ModelSpec, dataset: Dataset, *, out_dir: str | Path, confi
         bar.close()
     log.info("trained %s for %d steps in %.1fs → %s", spec.name, config.steps - start, time.perf_counter() - t0, out_dir)
     return out_dir
+
+
+class BatchReader:
+    """The minibatch of any step, conditions included, without state (see the module docstring).
+
+    Targets follow ``EpochOrder`` on the data stream; a class model's labels and a paired image
+    model's inputs share the targets' indices; an unpaired image model reads the input domain in
+    an order of its own (stream ``_INPUTS``), so neither domain's order depends on the other's size.
+    """
+
+    def __init__(self, spec: ModelSpec, config: BaseConfig, train: Split, codec: DataCodec, seed: int,
+                 device: torch.device):
+        n = spec.examples_per_step(config)
+        self.codec, self.device = codec, device
+        self.samples = torch.as_tensor(train.samples).to(device)
+        self.order = EpochOrder(len(train), n, seed)
+        self.labels = self.inputs = self.input_order = None
+        if spec.conditioning == "class":
+            self.labels = torch.as_tensor(train.labels, dtype=torch.int64).to(device)
+        elif spec.conditioning == "image":
+            self.inputs = torch.as_tensor(train.inputs).to(device)
+            if spec.pairing == "unpaired":
+                self.input_order = EpochOrder(len(train.inputs), n, seed, _INPUTS, "the input domain")
+
+    def __call__(self, step: int) -> Batch:
+        idx = self.order.indices(step).to(self.device)
+        x = self.codec.encode(self.samples[idx], self.device)
+        if self.labels is not None:
+            return Batch(x, self.labels[idx])
+        if self.inputs is not None:
+            if self.input_order is not None:
+                idx = self.input_order.indices(step).to(self.device)
+            return Batch(x, self.codec.encode(self.inputs[idx], self.device))
+        return Batch(x)
+
+
+def _check_conditions(spec: ModelSpec, config: BaseConfig, dataset: Dataset) -> None:
+    """The data holds what the model conditions on, in the shape its config was built for."""
+    train = dataset.split("train")
+    if spec.conditioning == "class" and train.labels is None:
+        raise GenbenchError(f"model {spec.name!r} needs labels but dataset {dataset.name!r} has none in its train split")
+    if spec.conditioning == "image":
+        check_image_data(spec, dataset)
+        shape = tuple(int(s) for s in train.inputs.shape[1:])
+        if tuple(config.cond_shape) != shape:
+            raise GenbenchError(f"config is for input images of shape {tuple(config.cond_shape)} but dataset "
+                                f"{dataset.name!r} holds inputs of shape {shape}")
 
 
 def _check_same_run(spec: ModelSpec, dataset: Dataset, seed: int, record: dict, out_dir: Path) -> None:

@@ -106,7 +106,7 @@ class UnrolledGANSpec(GANSpec):
 
     def generator_step(self, nets, opts, batch, gen, config):
         n = config.batch_size
-        fake = self.generate(nets, self.latent(n, gen, config), None, config)
+        fake = self.generate(nets, None, self.latent(n, gen, config), config)
         real = batch.x[:n]
         d = nets["D"]
         params = dict(d.named_parameters())

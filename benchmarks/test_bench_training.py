@@ -18,8 +18,7 @@ import torch
 
 import baselines
 from baselines.codec import DataCodec
-from baselines.spec import Batch
-from baselines.training import EpochOrder, build_networks, step_generator
+from baselines.training import BatchReader, build_networks, step_generator
 from genbench.data import load_dataset
 
 STEPS = {"image": 10, "points": 40}
@@ -33,11 +32,8 @@ def _bare_loop(spec, config, dataset, steps: int, device: torch.device) -> float
     opts = spec.make_optimizers(nets, config)
     train = dataset.split("train")
     codec = DataCodec.fit(config.data_kind, spec.image_range, train.samples)
-    order = EpochOrder(len(train), spec.examples_per_step(config), 0)
-    samples = torch.as_tensor(train.samples).to(device)
-    labels = torch.as_tensor(train.labels).to(device)
-    batches = [Batch(codec.encode(samples[order.indices(s).to(device)], device), labels[order.indices(s).to(device)])
-               for s in range(steps)]
+    read = BatchReader(spec, config, train, codec, 0, device)
+    batches = [read(s) for s in range(steps)]
     gens = [step_generator(0, s, device) for s in range(steps)]
     if device.type == "cuda":
         torch.cuda.synchronize()

@@ -93,7 +93,7 @@ def image_table(work: Path, seed: int, n: int, models=IMAGE_MODELS) -> list[dict
         row = {"model": model, **{m.name: m.value for m in result.metrics}}
         if model in AUTOENCODERS:
             trained = baselines.load(path, device="cpu")
-            row.update({m.name: m.value for m in evaluate_reconstructions(test, trained.reconstruct(test))})
+            row.update({m.name: m.value for m in evaluate_reconstructions(test, trained.translate(test))})
             if model == "vae":
                 row["elbo"] = float(np.mean(elbo(trained, test)))
                 row["iwae_k100"] = float(np.mean(iwae_log_likelihood(trained, test[:200], k=100)))

@@ -3,6 +3,12 @@
 A dataset is a name resolved to splits of samples (``uint8`` images ``N×C×H×W`` or float
 points ``N×2``) with optional integer labels, plus a *fingerprint* that every number computed
 from it carries. Results with different fingerprints are never compared.
+
+Image-to-image data adds ``inputs`` to a split; ``samples`` stay what outputs are scored against
+(the targets). Paired data (pix2pix, super-resolution) has ``inputs[i]`` ↔ ``samples[i]``;
+unpaired data (CycleGAN) holds two domains of any lengths, A in ``inputs`` and B in ``samples``,
+that are read as two independently ordered streams. A split without inputs fingerprints exactly
+as before inputs existed.
 """
 
 from __future__ import annotations
@@ -20,8 +26,14 @@ SPLITS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class Split:
-    samples: np.ndarray  # uint8 N×C×H×W for images, float32 N×2 for points
+    samples: np.ndarray  # uint8 N×C×H×W for images, float32 N×2 for points (the targets)
     labels: np.ndarray | None = None  # int64 N (stacked-mnist: 0..999), or None
+    inputs: np.ndarray | None = None  # uint8 M×C'×H'×W' input images of image-to-image data, or None
+    paired: bool = True  # inputs[i] belongs to samples[i] (M = N); False: two unpaired domains
+
+    def __post_init__(self) -> None:
+        if self.inputs is not None and self.paired and len(self.inputs) != len(self.samples):
+            raise GenbenchError(f"paired split has {len(self.inputs)} inputs for {len(self.samples)} targets")
 
     def __len__(self) -> int:
         return int(self.samples.shape[0])
@@ -56,7 +68,8 @@ class Fingerprint:
 
 
 def compute_fingerprint(name: str, splits: dict[str, Split]) -> Fingerprint:
-    """sha256 over the name, each split's name, shape, dtype, sample bytes and label bytes."""
+    """sha256 over the name, each split's name, shape, dtype, sample bytes and label bytes (and,
+    only where a split has inputs, their pairing, dtype, shape and bytes)."""
     h = hashlib.sha256(name.encode())
     for split_name in sorted(splits):
         split = splits[split_name]
@@ -67,6 +80,10 @@ def compute_fingerprint(name: str, splits: dict[str, Split]) -> Fingerprint:
             lab = np.ascontiguousarray(split.labels, dtype=np.int64)
             h.update(b"|labels|")
             h.update(lab.tobytes())
+        if split.inputs is not None:
+            inp = np.ascontiguousarray(split.inputs)
+            h.update(f"|inputs|{'paired' if split.paired else 'unpaired'}|{inp.dtype.str}|{inp.shape}|".encode())
+            h.update(inp.tobytes())
     return Fingerprint(name=name, sizes={k: len(v) for k, v in sorted(splits.items())}, sha256=h.hexdigest())
 
 
@@ -87,6 +104,14 @@ class Dataset:
                 f"dataset {self.name!r} has no split {name!r}; available: {', '.join(self.splits)}"
             )
         return self.splits[name]
+
+    @property
+    def pairing(self) -> str | None:
+        """'paired' or 'unpaired' for image-to-image data (read from the train split), else None."""
+        split = self.splits.get("train") or next(iter(self.splits.values()))
+        if split.inputs is None:
+            return None
+        return "paired" if split.paired else "unpaired"
 
     @property
     def image_shape(self) -> tuple[int, ...] | None:

@@ -43,17 +43,24 @@ ARRAY_SUFFIXES = (".npy", ".npz")
 TORCH_SUFFIXES = (".pt", ".pth", ".ts", ".ptl", ".jit")
 
 
-def open_source(spec, *, value_range=None, latent_dim=None, resize=None, device=None) -> SampleSource:
+def open_source(spec, *, value_range=None, latent_dim=None, resize=None, device=None, inputs=None) -> SampleSource:
     """Open ``spec`` as a sample source.
 
     ``value_range`` ((0, 1) or (-1, 1)) is required for float images and refused for anything
     else; ``latent_dim`` is needed by generators that do not declare a ``latent_dim`` attribute;
     ``resize=(H, W)`` resizes images (PIL bicubic); ``device`` is where generators run.
+    With ``inputs`` (uint8 images, or a paired split), ``spec`` is a translator applied to them
+    (see ``genbench.sources.translator``).
     """
     if isinstance(spec, SampleSource):
         return spec
     value_range = parse_value_range(value_range)
     resize = parse_resize(resize)
+    if inputs is not None:
+        from genbench.sources.translator import open_translator  # imports torch, which array users never need
+
+        _refuse_generator_options(latent_dim, "a translator")
+        return open_translator(spec, inputs, value_range=value_range, resize=resize, device=device)
     if isinstance(spec, np.ndarray) or hasattr(spec, "detach"):
         _refuse_generator_options(latent_dim, "an in-memory array")
         return ArraySource(spec, value_range=value_range, resize=resize, where="in-memory array")

@@ -37,6 +37,11 @@ class CheckpointSource(ModelSource):
                 "a value range does not apply"
             )
         self.model = baselines.load(self.path, device=device)
+        if getattr(self.model, "conditioning", "none") == "image":
+            raise GenbenchError(
+                f"{self.path}: model {self.model.name!r} conditions on images and has nothing to sample "
+                "from; evaluate it as a translator of a paired split's inputs (open_source(path, inputs=...))"
+            )
         self._resize = resize
         self._converter: Converter | None = None
 

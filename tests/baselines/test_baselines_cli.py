@@ -80,14 +80,25 @@ def test_third_party_model_via_entry_point(monkeypatch):
         def load(self):
             raise ImportError("no module named broken_pkg")
 
+    class TextSpec(PluginSpec):
+        name, conditioning = "text-gan", "text"  # not a conditioning genbench knows (yet)
+
+    class Unknown(FakeEntryPoint):
+        name, value = "text-gan", "text_pkg:SPEC"
+
+        def load(self):
+            return TextSpec()
+
     import importlib.metadata
 
     monkeypatch.setattr(importlib.metadata, "entry_points",
-                        lambda group=None: [FakeEntryPoint(), Broken()] if group == "genbench.models" else [])
+                        lambda group=None: [FakeEntryPoint(), Broken(), Unknown()] if group == "genbench.models" else [])
     reloaded = importlib.reload(baselines)
     try:
         assert reloaded.MODELS["plugin-gan"].paper == "Someone et al. 2030"
+        assert reloaded.MODELS["plugin-gan"].conditioning == "none" and not reloaded.MODELS["plugin-gan"].can_translate
         assert "broken" not in reloaded.MODELS  # a broken plug-in is skipped with a warning
+        assert "text-gan" not in reloaded.MODELS  # so is one that declares an unknown conditioning
         assert isinstance(reloaded.get_spec("plugin-gan"), PluginSpec)
     finally:
         monkeypatch.undo()

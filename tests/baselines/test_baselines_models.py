@@ -21,6 +21,7 @@ def test_registry_lists_the_eight_models_with_papers():
         info = baselines.MODELS[name]
         assert info.name == name and info.paper and set(info.kinds) == {"image", "points"}
         assert info.can_translate == (name in ("ae", "vae", "aae"))
+        assert info.conditioning == ("class" if name == "cgan" else "none")
     with pytest.raises(GenbenchError, match="unknown model 'nope'.*available: aae"):
         baselines.get_spec("nope")
 
@@ -45,12 +46,12 @@ def test_trains_on_points_and_samples_float32(name, points_ds, tmp_path):
     assert np.abs(s).max() < 50
     np.testing.assert_array_equal(s, model.sample(20, seed=3, batch_size=7))  # batch-size independent
     assert not np.array_equal(s, model.sample(20, seed=4))
-    if model.has_reconstruct:
-        r = model.reconstruct(points_ds.split("test").samples)
+    if model.can_translate:
+        r = model.translate(points_ds.split("test").samples)
         assert r.shape == (32, 2) and r.dtype == np.float32
     else:
-        with pytest.raises(GenbenchError, match="cannot reconstruct"):
-            model.reconstruct(points_ds.split("test").samples)
+        with pytest.raises(GenbenchError, match="cannot translate"):
+            model.translate(points_ds.split("test").samples)
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -60,11 +61,11 @@ def test_trains_on_images_and_samples_uint8(name, images_ds, tmp_path):
     model = baselines.load(out, device="cpu")
     s = model.sample(6, seed=0)
     assert s.shape == (6, 1, 28, 28) and s.dtype == np.uint8
-    if model.has_reconstruct:
-        r = model.reconstruct(images_ds.split("test").samples)
+    if model.can_translate:
+        r = model.translate(images_ds.split("test").samples)
         assert r.shape == (8, 1, 28, 28) and r.dtype == np.uint8
         with pytest.raises(GenbenchError, match="expects N×1×28×28"):
-            model.reconstruct(np.zeros((2, 3, 28, 28), np.uint8))
+            model.translate(np.zeros((2, 3, 28, 28), np.uint8))
 
 
 @pytest.mark.parametrize("name", ["dcgan", "vae"])
@@ -83,7 +84,7 @@ def test_image_samples_are_png_quantised(images_ds, tmp_path):
     model = baselines.load(out)
     z = model.spec.latent(5, torch.Generator().manual_seed(0), model.config)
     with torch.no_grad():
-        x = model.spec.decode(model.nets, z, None, model.config).double().numpy()
+        x = model.spec.generate(model.nets, None, z, model.config).double().numpy()
     expected = np.floor(np.clip(x, 0, 1) * 255 + 0.5)  # sigmoid output: never exactly at .5 ties
     assert np.abs(model.codec.decode(torch.as_tensor(x, dtype=torch.float32)).astype(float) - expected).max() <= 1
     assert (model.codec.decode(torch.tensor([[-0.3, 0.0, 1.0, 1.7]])) == np.array([[0, 0, 255, 255]])).all()
