@@ -353,3 +353,15 @@ def test_checkpoint_trained_on_another_dataset_is_a_warning(tmp_path):
     same = evaluate(ckpt, dataset="ring8", metrics="modes", n=200, device="cpu", progress=False)
     assert not any("trained on" in w for w in same.warnings)
     assert same.protocol["source"]["type"] == "genbench-checkpoint" and same.protocol["n_generated"] == 200
+
+
+def test_eval_shows_each_warning_once(mnist5k, cache_dir, tmp_path, capsys, caplog):
+    """Defect 15: evaluate() logged its warnings and `genbench eval` printed them under the table."""
+    from genbench.cli import main
+
+    np.savez(tmp_path / "s.npz", samples=mnist5k.split("test").samples[:120])
+    assert main(["eval", str(tmp_path / "s.npz"), "--dataset", "mnist-5k", "--metrics", "is", "--n", "500",
+                 "--extractor", "mnist-classifier", "--device", "cpu", "--no-progress", "--cache-dir", str(cache_dir)]) == 0
+    out, err = capsys.readouterr()
+    shown = out + err + caplog.text
+    assert shown.count("holds 120 samples, fewer than n=500") == 1, shown
