@@ -38,7 +38,6 @@ from genbench.stats import ReferenceStats, dataset_features
 log = logging.getLogger(__name__)
 
 RESULT_FORMAT = "genbench-eval"
-_KIND_WORDS = {"image": "images", "points": "2-D points"}
 RESULT_FORMAT_VERSION = 1
 
 
@@ -295,7 +294,7 @@ def evaluate(
     src = source if isinstance(source, SampleSource) else open_source(source, device=dev)
     ref = _resolve_reference(dataset, split, reference, data_root, dev)
     if src.kind != ref.kind:
-        raise GenbenchError(f"the source gives {_KIND_WORDS[src.kind]} but the reference holds {_KIND_WORDS[ref.kind]}")
+        raise GenbenchError(f"the source gives {registry.KIND_WORDS[src.kind]} but the reference holds {registry.KIND_WORDS[ref.kind]}")
     warnings: list[str] = list(ref.dataset.warnings) if ref.dataset is not None else []
     _check_checkpoint_dataset(src, ref.dataset, warnings)
     specs = _choose_metrics(opts.metrics, src, ref)

@@ -6,9 +6,10 @@ A *metric* is what a suite's ``evaluation.metrics`` or ``eval --metrics`` names 
 precision, recall, density, coverage), each with its better direction. It declares the data
 kinds it scores, the inputs it needs from one pass over the samples, whether it needs a dataset
 (not just another set of samples) as reference, whether a pytorch-fid statistics file suffices,
-its parameters, and its compute function. Adding a metric is one module plus one
-``register_metric`` call; third-party packages register a ``MetricSpec`` under the entry-point
-group ``genbench.metrics``.
+its parameters, which kinds it is a default for, and its compute function, which receives a
+:class:`MetricInputs` record of what the pass gathered. Adding a metric is one module plus one
+``register_metric`` call (the built-ins: :mod:`genbench.metrics.builtin`); third-party packages
+register a ``MetricSpec`` under the entry-point group ``genbench.metrics``.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def load_plugins() -> None:
             log.warning("could not load metric plug-in %r (%s): %s", ep.name, ep.value, exc)
 
 
-_KIND_WORDS = {"image": "images", "points": "2-D points"}
+KIND_WORDS = {"image": "images", "points": "2-D points"}
 
 
 def unavailable(name: str, kind: str, *, dataset=None, reference: str = "dataset") -> str | None:
@@ -172,7 +173,7 @@ def unavailable(name: str, kind: str, *, dataset=None, reference: str = "dataset
     ``source`` of samples, or a ``stats`` file — or None when it can. Asked before anything runs."""
     spec = get_metric(name)
     if kind not in spec.kinds:
-        return f"it scores {' and '.join(_KIND_WORDS[k] for k in spec.kinds)}, and these are {_KIND_WORDS[kind]}"
+        return f"it scores {' and '.join(KIND_WORDS[k] for k in spec.kinds)}, and these are {KIND_WORDS[kind]}"
     if reference == "stats" and not spec.stats_reference:
         enough = ", ".join(m for m, s in METRICS.items() if s.stats_reference)
         return (f"a statistics file holds only mu and sigma, which is enough for {enough}; use a dataset "
