@@ -9,16 +9,22 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
+from torch_fidelity.metric_kid import kid_features_to_metric
 
 from genbench import evaluate as ev
 from genbench import gate, results, suite
 from genbench.cli import main
+from genbench.data import load_dataset
 from genbench.errors import GenbenchError
 from genbench.evaluate import evaluate, parse_metrics
-from genbench.metrics import registry
+from genbench.features import get_extractor
+from genbench.features.base import iter_batches
+from genbench.metrics import fid_infinity, registry
 from genbench.metrics.builtin import kid_subset_size
 from genbench.report import _group_columns, _table
 from genbench.sources.arrays import ArraySource
+from genbench.stats import dataset_features
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")
 
@@ -32,8 +38,6 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def digits():
-    from genbench.data import load_dataset
-
     return load_dataset("mnist-5k").split("test").samples
 
 
@@ -161,17 +165,10 @@ def test_a_metric_returning_an_undeclared_column_is_an_error(digits, monkeypatch
 
 
 def test_fid_inf_is_computed_by_evaluate(digits, cache_dir):
-    from genbench.features import get_extractor
-    from genbench.features.base import iter_batches
-    from genbench.metrics import fid_infinity
-    from genbench.stats import dataset_features
-
     res = evaluate(digits[:600], dataset="mnist-5k", split="train", metrics="fid_inf,fid", n=600,
                    extractor="mnist-classifier", device="cpu", progress=False, cache_dir=cache_dir)
     assert [m.name for m in res.metrics] == ["fid", "fid_inf"]
     ext = get_extractor("mnist-classifier")
-    from genbench.data import load_dataset
-
     real = dataset_features(load_dataset("mnist-5k"), "train", ext, n=600, device="cpu", progress=False)
     fake = ext.extract(iter_batches(digits[:600], 250), device="cpu", progress=False)
     direct = fid_infinity(fake.features, real.features, seed=0)
@@ -190,8 +187,6 @@ class _Translator(ArraySource):
 def test_pair_metrics_score_a_translating_source_and_refuse_a_plain_one(digits):
     src = _Translator(digits[:40])
     res = evaluate(src, dataset="mnist-5k", metrics="ssim,psnr", n=40, device="cpu", progress=False)
-    from genbench.data import load_dataset
-
     targets = load_dataset("mnist-5k").split("test").samples[:40]
     same = ev.evaluate_reconstructions(targets, src.translate(targets))
     assert [m.to_dict() for m in res.metrics] == [m.to_dict() for m in same]
@@ -212,14 +207,6 @@ def test_kid_subset_size_rule():
 @pytest.mark.slow
 def test_kid_at_n_1000_has_a_spread_and_equals_torch_fidelity(digits, cache_dir):
     """The mnist suite's n = 1000: subsets of all 1000 gave std 0 (a gate saw no noise)."""
-    from torch_fidelity.metric_kid import kid_features_to_metric
-    import torch
-
-    from genbench.data import load_dataset
-    from genbench.features import get_extractor
-    from genbench.features.base import iter_batches
-    from genbench.stats import dataset_features
-
     res = evaluate(digits, dataset="mnist-5k", split="train", metrics="kid", n=1000, extractor="mnist-classifier",
                    device="cpu", progress=False, cache_dir=cache_dir)
     kid = res["kid"]
