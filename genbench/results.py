@@ -16,27 +16,9 @@ from typing import Any
 import pandas as pd
 
 from genbench.errors import GenbenchError
+from genbench.metrics.registry import higher_is_better  # the registry's: a column's better direction
 
 SUMMARY_FORMAT = "genbench-summary/1"
-
-# Used only for names the metric registry does not know (e.g. a fake metric in a test).
-_FALLBACK_DIRECTION = {
-    "fid": False, "fid_inf": False, "kid": False, "mode_kl": False,
-    "is": True, "parzen": True, "precision": True, "recall": True, "density": True, "coverage": True,
-    "modes": True, "high_quality": True, "psnr": True, "ssim": True,
-}
-
-
-def higher_is_better(metric: str) -> bool | None:
-    try:
-        from genbench.metrics import METRICS
-    except ImportError:  # pragma: no cover - the registry is part of genbench
-        METRICS = {}
-    info = METRICS.get(metric)
-    if info is not None:
-        return info.higher_is_better
-    return _FALLBACK_DIRECTION.get(metric)
-
 
 @dataclass
 class RunResults:

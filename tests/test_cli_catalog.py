@@ -3,21 +3,21 @@
 from genbench.cli import main
 from genbench.data import DATASETS
 from genbench.features import EXTRACTORS
-from genbench.metrics import METRICS
+from genbench.metrics import COLUMNS, METRICS
 
 
-def test_metrics_lists_every_metric_with_its_direction(capsys):
+def test_metrics_lists_every_metric_with_its_columns_directions_and_inputs(capsys):
     assert main(["metrics"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    lines = capsys.readouterr().out.strip().splitlines()[1:]  # under the header
     assert [line.split()[0] for line in lines] == list(METRICS)
     by_name = {line.split()[0]: line for line in lines}
-    assert "lower is better" in by_name["fid"] and "lower is better" in by_name["kid"]
-    assert "higher is better" in by_name["is"] and "higher is better" in by_name["ssim"]
-    assert "lower is better" in by_name["mode_kl"]
-    for name, info in METRICS.items():
-        assert info.description in by_name[name]
-    # the leaderboard names the other parts of genbench rely on
-    assert set(METRICS) == {"fid", "fid_inf", "kid", "is", "parzen", "precision", "recall", "density",
+    assert "fid↓" in by_name["fid"] and "kid↓" in by_name["kid"] and "is↑" in by_name["is"] and "ssim↑" in by_name["ssim"]
+    assert "modes↑ high_quality↑ mode_kl↓" in by_name["modes"]
+    assert "image: probabilities; points: points" in by_name["modes"] and "image: pairs" in by_name["psnr"]
+    for name, spec in METRICS.items():
+        assert spec.description in by_name[name]
+    # the leaderboard columns the other parts of genbench rely on
+    assert set(COLUMNS) == {"fid", "fid_inf", "kid", "is", "parzen", "precision", "recall", "density",
                             "coverage", "modes", "high_quality", "mode_kl", "psnr", "ssim"}
 
 

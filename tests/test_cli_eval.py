@@ -48,7 +48,7 @@ def test_eval_writes_json_with_protocol_and_prints_table(tmp_path, capsys, digit
     assert p["fingerprint"]["name"] == "mnist-5k" and len(p["fingerprint"]["sha256"]) == 64
     assert p["extractor"]["name"] == "mnist-classifier" and len(p["extractor"]["weights_sha256"]) == 64
     assert p["source"]["type"] == "npz" and p["source"]["path"].endswith("s.npz")
-    assert p["metric_params"]["kid"]["subset_size"] == 300
+    assert p["metric_params"]["kid"]["subset_size"] == 150  # min(1000, n // 2): defect 14
     assert d["provenance"]["genbench_version"] and d["provenance"]["device"] == "cpu" and "git_commit" in d["provenance"]
     assert d["wall_time_s"] > 0
     names = [m["name"] for m in d["metrics"]]

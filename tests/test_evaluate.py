@@ -109,7 +109,7 @@ def test_uniform_noise_gives_a_very_large_fid(cache_dir, real_vs_train):
     res = run(noise, cache_dir, n=300, metrics=["fid", "kid"])
     assert res["fid"].value > 50 * real_vs_train["fid"].value
     assert res["kid"].value > 100 * max(res["kid"].std, 1e-6) or res["kid"].value > 1.0
-    assert res["kid"].params["subset_size"] == 300  # min(1000, n_real, n_fake)
+    assert res["kid"].params["subset_size"] == 150  # min(1000, min(n_real, n_fake) // 2): defect 14
     assert res.protocol["n_real"] == 300 and not res.warnings
 
 
@@ -181,7 +181,7 @@ def test_source_against_another_source(mnist5k, cache_dir, tmp_path):
     res = run(test[:200], cache_dir, dataset=None, reference=test[300:700], metrics="fid,kid", n=250)
     assert res.protocol["reference"]["type"] == "source" and res.protocol["reference"]["source"]["n_available"] == 400
     assert res.protocol["n_real"] == 250 and res.protocol["n_generated"] == 200
-    assert res["kid"].params["subset_size"] == 200
+    assert res["kid"].params["subset_size"] == 100  # min(1000, min(n_real, n_fake) // 2)
     with pytest.raises(GenbenchError, match="'parzen' cannot be computed.*needs a dataset"):
         run(test[:300], cache_dir, dataset=None, reference=test[300:700], metrics="parzen", n=300)
 
@@ -353,3 +353,15 @@ def test_checkpoint_trained_on_another_dataset_is_a_warning(tmp_path):
     same = evaluate(ckpt, dataset="ring8", metrics="modes", n=200, device="cpu", progress=False)
     assert not any("trained on" in w for w in same.warnings)
     assert same.protocol["source"]["type"] == "genbench-checkpoint" and same.protocol["n_generated"] == 200
+
+
+def test_eval_shows_each_warning_once(mnist5k, cache_dir, tmp_path, capsys, caplog):
+    """Defect 15: evaluate() logged its warnings and `genbench eval` printed them under the table."""
+    from genbench.cli import main
+
+    np.savez(tmp_path / "s.npz", samples=mnist5k.split("test").samples[:120])
+    assert main(["eval", str(tmp_path / "s.npz"), "--dataset", "mnist-5k", "--metrics", "is", "--n", "500",
+                 "--extractor", "mnist-classifier", "--device", "cpu", "--no-progress", "--cache-dir", str(cache_dir)]) == 0
+    out, err = capsys.readouterr()
+    shown = out + err + caplog.text
+    assert shown.count("holds 120 samples, fewer than n=500") == 1, shown

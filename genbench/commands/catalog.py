@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 
-def _direction(higher_is_better: bool | None) -> str:
-    return {True: "higher is better", False: "lower is better", None: "no better direction"}[higher_is_better]
+_ARROW = {True: "↑", False: "↓", None: ""}
 
 
 def _table(rows: list[tuple[str, ...]]) -> str:
@@ -15,10 +14,24 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join("  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]) for r in rows)
 
 
-def list_metrics(args: argparse.Namespace) -> int:
-    from genbench.metrics import METRICS
+def metric_rows() -> list[tuple[str, ...]]:
+    """One row per registered metric: name, columns with their better direction (↑ higher,
+    ↓ lower is better), data kinds with the inputs each needs, description."""
+    # Here, not at the top: the CLI imports every command module at start, and the metric
+    # registry imports the metric library (torch).
+    from genbench.metrics import registry
 
-    print(_table([(m.name, _direction(m.higher_is_better), m.description) for m in METRICS.values()]))
+    rows = [("metric", "columns (↑ higher, ↓ lower is better)", "data: inputs", "description")]
+    for m in registry.METRICS.values():
+        rows.append((m.name, " ".join(c.name + _ARROW[c.higher_is_better] for c in m.columns),
+                     "; ".join(f"{k}: {'+'.join(m.inputs_for(k))}" for k in m.kinds)
+                     + (" (+ dataset)" if m.needs_dataset else ""),
+                     m.description))
+    return rows
+
+
+def list_metrics(args: argparse.Namespace) -> int:
+    print(_table(metric_rows()))
     return 0
 
 
@@ -37,9 +50,10 @@ def list_extractors(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    sub.add_parser("metrics", help="list the metrics, what they measure and which direction is better",
-                   description="List every metric genbench reports with a one-line description and "
-                               "whether higher or lower is better.").set_defaults(func=list_metrics)
+    sub.add_parser("metrics", help="list the metrics: their columns, better directions, data and inputs",
+                   description="List every registered metric (third-party ones included) with the "
+                               "leaderboard columns it produces and which direction of each is better, "
+                               "the data kinds it scores and the inputs it needs, and what it measures.").set_defaults(func=list_metrics)
     sub.add_parser("datasets", help="list the built-in datasets",
                    description="List the datasets genbench can load by name.").set_defaults(func=list_datasets)
     sub.add_parser("extractors", help="list the feature extractors",

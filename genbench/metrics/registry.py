@@ -6,9 +6,10 @@ A *metric* is what a suite's ``evaluation.metrics`` or ``eval --metrics`` names 
 precision, recall, density, coverage), each with its better direction. It declares the data
 kinds it scores, the inputs it needs from one pass over the samples, whether it needs a dataset
 (not just another set of samples) as reference, whether a pytorch-fid statistics file suffices,
-its parameters, and its compute function. Adding a metric is one module plus one
-``register_metric`` call; third-party packages register a ``MetricSpec`` under the entry-point
-group ``genbench.metrics``.
+its parameters, which kinds it is a default for, and its compute function, which receives a
+:class:`MetricInputs` record of what the pass gathered. Adding a metric is one module plus one
+``register_metric`` call (the built-ins: :mod:`genbench.metrics.builtin`); third-party packages
+register a ``MetricSpec`` under the entry-point group ``genbench.metrics``.
 """
 
 from __future__ import annotations
@@ -45,26 +46,59 @@ class Column:
 
 @dataclass(frozen=True)
 class MetricSpec:
+    """A metric's declaration. ``inputs`` is one tuple for every kind it scores, or a mapping
+    kind → tuple where a kind is scored from other inputs (``modes``: class probabilities of
+    images, the 2-D points themselves); it is stored as the mapping (see :meth:`inputs_for`)."""
+
     name: str
     description: str
     columns: tuple[Column, ...]
     kinds: tuple[str, ...]  # data kinds it can score (DATA_KINDS)
-    inputs: tuple[str, ...]  # what it needs from the evaluation pass (INPUTS)
+    inputs: tuple[str, ...] | Mapping[str, tuple[str, ...]]  # what it needs from the evaluation pass (INPUTS)
     needs_dataset: bool = False  # a dataset reference (val split, classes, modes), not just samples
     stats_reference: bool = False  # computable against a pytorch-fid statistics file (mu, sigma)
     params: Mapping[str, Any] = field(default_factory=dict)  # defaults, recorded with every result
-    # compute(inputs, **params) -> list[MetricResult]; ``inputs`` is evaluate's typed record of
-    # what the pass gathered (see genbench.evaluate). None only while a spec is being declared.
+    # compute(inputs: MetricInputs, **params) -> list[MetricResult], one per column it produced.
     compute: Callable[..., list] | None = None
+    # check(kind, dataset) -> None, or why this dataset cannot be scored (called before anything runs)
+    check: Callable[[str, Any], str | None] | None = None
+    default: tuple[str, ...] = ()  # kinds for which it is in evaluate's default set
 
     def __post_init__(self) -> None:
-        bad = [k for k in self.kinds if k not in DATA_KINDS] + [i for i in self.inputs if i not in INPUTS]
-        if bad or not self.columns or not self.kinds:
-            raise ValueError(f"metric {self.name!r}: invalid declaration (unknown {bad}, or no columns/kinds)")
+        inputs = self.inputs if isinstance(self.inputs, Mapping) else {k: tuple(self.inputs) for k in self.kinds}
+        object.__setattr__(self, "inputs", {k: tuple(v) for k, v in inputs.items()})
+        bad = ([k for k in self.kinds + tuple(self.default) if k not in DATA_KINDS] + [k for k in self.inputs if k not in self.kinds]
+               + [i for v in self.inputs.values() for i in v if i not in INPUTS])
+        if bad or not self.columns or not self.kinds or set(self.inputs) != set(self.kinds) \
+                or not set(self.default) <= set(self.kinds):
+            raise ValueError(f"metric {self.name!r}: invalid declaration (unknown {bad}, or no columns/kinds/inputs per kind)")
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def inputs_for(self, kind: str) -> tuple[str, ...]:
+        return self.inputs.get(kind, ())
+
+
+@dataclass
+class MetricInputs:
+    """What one evaluation pass gathered, handed to every ``compute``: a metric reads the fields
+    its declared inputs name (None where nothing of that kind was gathered)."""
+
+    kind: str  # "image" or "points"
+    seed: int = 0  # seeds every random choice a metric makes (subsets, bootstrap)
+    device: Any = None  # torch device the metric library computes on
+    bootstrap: int = 0  # FID bootstrap resamples asked for (0: none)
+    dataset: Any = None  # the reference genbench Dataset, when the reference is one
+    split: str | None = None  # the dataset split scored against
+    n_real: int | None = None  # reference samples used (statistics file: the count it records)
+    fake: Any = None  # "features"/"probabilities": Features of the generated samples
+    real: Any = None  # "features": Features of the reference (None against a statistics file)
+    stats: Any = None  # the ReferenceStats, against a statistics file
+    samples: Any = None  # "pixels": generated uint8 N×C×H×W; "points": generated float64 N×2
+    pairs: tuple | None = None  # "pairs": (targets, outputs), uint8 arrays of one shape
+    warnings: list[str] = field(default_factory=list)  # what a metric wants the result to say
 
 
 METRICS: dict[str, MetricSpec] = {}
@@ -108,9 +142,18 @@ def metric_of_column(column: str) -> MetricSpec | None:
     return next((s for s in METRICS.values() if column in s.column_names), None)
 
 
+_LOADED_PLUGINS: set[tuple[str, str]] = set()
+
+
 def load_plugins() -> None:
-    """Register third-party metrics from the ``genbench.metrics`` entry points (a broken one warns)."""
+    """Register third-party metrics from the ``genbench.metrics`` entry points (a broken one warns).
+
+    Runs when ``genbench.metrics`` is imported, as ``baselines`` discovers models; calling it again
+    registers only entry points not seen before."""
     for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if (ep.name, ep.value) in _LOADED_PLUGINS:
+            continue
+        _LOADED_PLUGINS.add((ep.name, ep.value))
         try:
             obj = ep.load()
             spec = obj() if callable(obj) and not isinstance(obj, MetricSpec) else obj
@@ -121,40 +164,27 @@ def load_plugins() -> None:
             log.warning("could not load metric plug-in %r (%s): %s", ep.name, ep.value, exc)
 
 
-def _col(name: str, description: str, higher: bool | None) -> Column:
-    return Column(name, description, higher)
+KIND_WORDS = {"image": "images", "points": "2-D points"}
 
 
-# The built-in declarations. ``compute`` is attached by each metric's module (see evaluate).
-for _spec in (
-    MetricSpec("fid", "Fréchet distance between Gaussians fitted to real and generated features (Heusel et al. 2017)",
-               (_col("fid", "Fréchet Inception Distance", False),), ("image",), ("features",), stats_reference=True),
-    MetricSpec("fid_inf", "FID extrapolated to infinitely many samples by a linear fit against 1/N (Chong & Forsyth 2020)",
-               (_col("fid_inf", "FID∞", False),), ("image",), ("features",)),
-    MetricSpec("kid", "Kernel distance: unbiased MMD² with a cubic polynomial kernel, mean over random subsets "
-               "(Bińkowski et al. 2018)", (_col("kid", "Kernel Inception Distance", False),), ("image",), ("features",),
-               params={"subsets": 100, "max_subset_size": 1000}),
-    MetricSpec("is", "Inception Score: exp of the mean KL between per-sample and marginal class predictions "
-               "(Salimans et al. 2016)", (_col("is", "Inception Score", True),), ("image",), ("probabilities",),
-               stats_reference=True, params={"splits": 10}),
-    MetricSpec("prdc", "Precision/recall (Kynkäänniemi et al. 2019), density/coverage (Naeem et al. 2020) in feature space",
-               (_col("precision", "Fraction of generated samples inside the real data's k-NN manifold", True),
-                _col("recall", "Fraction of real samples inside the generated data's k-NN manifold", True),
-                _col("density", "Mean number of real k-NN balls containing a generated sample, over k", True),
-                _col("coverage", "Fraction of real samples whose k-NN ball contains a generated sample", True)),
-               ("image",), ("features",), params={"k": 5}),
-    MetricSpec("parzen", "Parzen-window (Gaussian KDE) log-likelihood of test data under the samples, nats "
-               "(Goodfellow et al. 2014)", (_col("parzen", "Parzen log-likelihood, nats", True),),
-               ("image", "points"), ("pixels",), needs_dataset=True),
-    MetricSpec("modes", "Modes (mixture components or classes) the samples cover, quality and balance",
-               (_col("modes", "Number of modes the samples cover", True),
-                _col("high_quality", "Fraction of 2-D samples within 3 standard deviations of a mode", True),
-                _col("mode_kl", "KL(model's histogram over modes ‖ uniform or reference histogram), nats", False)),
-               ("image", "points"), ("probabilities",), needs_dataset=True),
-    MetricSpec("psnr", "Peak signal-to-noise ratio of a model's outputs against their targets, dB",
-               (_col("psnr", "PSNR, dB", True),), ("image",), ("pairs",), needs_dataset=True),
-    MetricSpec("ssim", "Structural similarity of outputs against targets (11×11 Gaussian window, σ = 1.5)",
-               (_col("ssim", "SSIM", True),), ("image",), ("pairs",), needs_dataset=True),
-):
-    register_metric(_spec)
-del _spec
+def unavailable(name: str, kind: str, *, dataset=None, reference: str = "dataset") -> str | None:
+    """Why metric ``name`` cannot score ``kind`` samples against this reference — a ``dataset``
+    (pass it, so the metric's own check can look at its splits, classes, modes), another
+    ``source`` of samples, or a ``stats`` file — or None when it can. Asked before anything runs."""
+    spec = get_metric(name)
+    if kind not in spec.kinds:
+        return f"it scores {' and '.join(KIND_WORDS[k] for k in spec.kinds)}, and these are {KIND_WORDS[kind]}"
+    if reference == "stats" and not spec.stats_reference:
+        enough = ", ".join(m for m, s in METRICS.items() if s.stats_reference)
+        return (f"a statistics file holds only mu and sigma, which is enough for {enough}; use a dataset "
+                f"or a sample source as the reference for {name}")
+    if spec.needs_dataset and dataset is None:
+        return "it needs a dataset (--dataset) as its reference, not another set of samples"
+    if spec.check is not None and dataset is not None:
+        return spec.check(kind, dataset)
+    return None
+
+
+# The built-in metrics declare themselves, next to their compute functions (a module that
+# imports this one: hence at the bottom).
+from genbench.metrics import builtin as _builtin  # noqa: E402,F401

@@ -18,28 +18,14 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from genbench import atomic
+from genbench.formatting import value_std
+from genbench.metrics import registry
 from genbench.report.figures import curves_svg, data_uri, image_grid_png, scatter_svg
-from genbench.results import RunResults, aggregate, higher_is_better, load_run, metrics_frame, summarize
+from genbench.results import RunResults, aggregate, load_run, metrics_frame, summarize
 
 log = logging.getLogger(__name__)
 
 REAL_LABEL = "real data"
-
-
-def fmt_value(mean: float | None, std: float | None) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "–"
-
-    def f(x):
-        a = abs(x)
-        if a != 0 and (a >= 1e5 or a < 1e-3):
-            return f"{x:.2e}"
-        return f"{x:.4g}" if a < 1 else f"{x:.4g}" if a < 100 else f"{x:.1f}"
-
-    # A spread below float noise (KID over subsets that are the whole set) is no uncertainty.
-    if std is None or (isinstance(std, float) and math.isnan(std)) or abs(std) <= 1e-6 * max(1.0, abs(mean)):
-        return f(mean)
-    return f"{f(mean)} ± {f(std)}"
 
 
 def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) -> dict:
@@ -47,14 +33,14 @@ def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) 
     agg = aggregate(frame)
     present = list(dict.fromkeys([c for c in columns if c in set(agg["metric"])] +
                                  [m for m in agg["metric"] if m not in columns]))
-    directions = {c: higher_is_better(c) for c in present}
+    directions = {c: registry.higher_is_better(c) for c in present}
     labels = list(dict.fromkeys(r["job"]["label"] for r in results if r["job"]["dataset"] == dataset))
     cells: dict[str, dict[str, dict]] = {l: {} for l in labels}
     for rec in agg.to_dict("records"):
         std = rec["seed_std"] if rec["n_seeds"] > 1 else rec["metric_std"]
         std = None if std is None or (isinstance(std, float) and math.isnan(std)) else float(std)
         mean = None if rec["mean"] is None or math.isnan(rec["mean"]) else float(rec["mean"])
-        cells[rec["label"]][rec["metric"]] = {"mean": mean, "std": std, "text": fmt_value(mean, std),
+        cells[rec["label"]][rec["metric"]] = {"mean": mean, "std": std, "text": value_std(mean, std),
                                               "n_seeds": int(rec["n_seeds"]), "best": False}
     for c in present:  # mark the best model (the real-data row is the ceiling, not a contender)
         d = directions[c]
@@ -148,9 +134,9 @@ def build_context(run: RunResults) -> dict:
 
 
 def _group_columns(metric: str) -> tuple[str, ...]:
-    from genbench.suite import METRIC_GROUPS
-
-    return METRIC_GROUPS.get(metric, (metric,))
+    """A suite metric's leaderboard columns, from the registry; a name it does not know (a plug-in
+    not installed here) stands for one column of that name, so old runs still render."""
+    return registry.columns_of([metric]) if metric in registry.METRICS else (metric,)
 
 
 def render_html(run: RunResults) -> str:

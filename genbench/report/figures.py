@@ -12,6 +12,8 @@ from html import escape
 import numpy as np
 from PIL import Image
 
+from genbench.formatting import number
+
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
@@ -43,15 +45,6 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _fmt(x: float) -> str:
-    if x == 0 or not math.isfinite(x):
-        return "0" if x == 0 else str(x)
-    a = abs(x)
-    if a >= 1e4 or a < 1e-3:
-        return f"{x:.2e}"
-    return f"{x:.4g}"
-
-
 def curves_svg(curves: dict, *, width: int = 420, height: int = 220, title: str = "") -> str:
     """Loss curves (``{"step": [...], "loss_a": [...], ...}``) as an inline SVG line chart."""
     steps = curves.get("step") or []
@@ -76,9 +69,9 @@ def curves_svg(curves: dict, *, width: int = 420, height: int = 220, title: str 
     for frac in (0.0, 0.5, 1.0):
         v = hi - frac * (hi - lo)
         y = top + frac * ph
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{_fmt(v)}</text>')
-    parts.append(f'<text x="{left}" y="{height - 10}" class="tick">{_fmt(s0)}</text>')
-    parts.append(f'<text x="{left + pw}" y="{height - 10}" text-anchor="end" class="tick">{_fmt(s1)}</text>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{number(v)}</text>')
+    parts.append(f'<text x="{left}" y="{height - 10}" class="tick">{number(s0)}</text>')
+    parts.append(f'<text x="{left + pw}" y="{height - 10}" text-anchor="end" class="tick">{number(s1)}</text>')
     parts.append(f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle" class="tick">step</text>')
     legend_x = left + 6
     for i, (name, v) in enumerate(sorted(series.items())):

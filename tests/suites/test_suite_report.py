@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from suite_fakes import SUITE_YAML, FakeBackend
-from genbench.report import fmt_value, render_report
+from genbench.formatting import value_std as fmt_value
+from genbench.report import render_report
 from genbench.report.figures import image_grid_png, scatter_svg
 from genbench.runner import Runner
 from genbench.suite import parse_suite

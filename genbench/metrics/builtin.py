@@ -1,0 +1,225 @@
+"""The built-in metrics' registrations: each declaration next to its compute function, which
+turns what the evaluation pass gathered (:class:`~genbench.metrics.registry.MetricInputs`) into
+the metric library's arguments and records how the numbers were made in their ``params``.
+
+A third-party metric looks the same: a :class:`MetricSpec` with a ``compute`` function, registered
+with :func:`register_metric` or through the ``genbench.metrics`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from genbench.errors import GenbenchError
+from genbench.metrics.fid import fid, fid_infinity, frechet_distance
+from genbench.metrics.image_quality import psnr, ssim
+from genbench.metrics.inception_score import inception_score
+from genbench.metrics.kid import kid
+from genbench.metrics.modes import class_mode_coverage, mode_coverage_2d
+from genbench.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
+from genbench.metrics.prdc import prdc
+from genbench.metrics.registry import Column, MetricInputs, MetricSpec, register_metric
+from genbench.metrics.result import MetricResult
+
+
+def _with_params(result: MetricResult, **extra) -> MetricResult:
+    return dataclasses.replace(result, params={**dict(result.params), **extra})
+
+
+# ---------------------------------------------------------------------------- feature metrics
+
+
+def _fid(x: MetricInputs) -> list[MetricResult]:
+    fake = x.fake
+    if x.stats is not None:
+        from genbench.stats import ReferenceStats  # genbench.stats imports the feature stack: only here
+
+        dim = np.asarray(x.stats.mu).shape[0]
+        if dim != fake.features.shape[1]:
+            raise GenbenchError(
+                f"the statistics have {dim} dimensions but extractor {fake.extractor.name} gives "
+                f"{fake.features.shape[1]} for these samples; pass the extractor (and images) they were made with"
+            )
+        fs = ReferenceStats.from_features(fake)
+        r = frechet_distance(x.stats.mu, x.stats.sigma, fs.mu, fs.sigma, device=x.device)
+        return [_with_params(r, n_real=x.n_real, n_fake=len(fake), reference="statistics file")]
+    r = fid(x.real.features, fake.features, bootstrap=x.bootstrap, seed=x.seed, device=x.device)
+    return [_with_params(r, n_real=len(x.real), n_fake=len(fake))]
+
+
+def _fid_inf(x: MetricInputs) -> list[MetricResult]:
+    """FID∞ extrapolates in the number of *generated* samples (Chong & Forsyth), so the generated
+    features are the ones subsampled, against all the reference's."""
+    if len(x.fake) < 4:
+        raise GenbenchError(f"fid_inf needs at least 4 generated samples to fit a line, got {len(x.fake)}")
+    r = fid_infinity(x.fake.features, x.real.features, seed=x.seed, device=x.device)
+    return [_with_params(r, n_real=len(x.real), n_fake=len(x.fake))]
+
+
+def kid_subset_size(n_real: int, n_fake: int, max_subset_size: int = 1000) -> int:
+    """KID's subset size: ``min(max_subset_size, n // 2)`` with ``n`` the smaller set.
+
+    KID's std is the spread of MMD² over random subsets; subsets as large as the sets are all
+    the whole set, and the std is 0 (the mnist suite's n = 1000 did exactly that), which tells a
+    gate the number has no noise. Half the samples is the largest size whose subsets differ
+    substantially (two of them share about half their rows), so the spread is real. MMD²'s
+    variance falls roughly as 1/m, so the std at n/2 overstates that of the full-size estimate by
+    about √2: a gate reading it errs towards calling a change noise. From n ≥ 2·max_subset_size
+    on, this is the usual 1000 of torch-fidelity and clean-fid, and the numbers are unchanged.
+    """
+    return max(2, min(int(max_subset_size), min(n_real, n_fake) // 2))
+
+
+def _kid(x: MetricInputs, *, subsets: int, max_subset_size: int) -> list[MetricResult]:
+    size = kid_subset_size(len(x.real), len(x.fake), max_subset_size)
+    r = kid(x.real.features, x.fake.features, subsets=subsets, subset_size=size, seed=x.seed, device=x.device)
+    return [_with_params(r, n_real=len(x.real), n_fake=len(x.fake), max_subset_size=max_subset_size)]
+
+
+def _is(x: MetricInputs, *, splits: int) -> list[MetricResult]:
+    if x.fake.probs is None:
+        raise GenbenchError(f"extractor {x.fake.extractor.name} has no classifier head: 'is' needs class probabilities")
+    return [_with_params(inception_score(x.fake.probs, splits=splits), n_fake=len(x.fake))]
+
+
+def _prdc(x: MetricInputs, *, k: int) -> list[MetricResult]:
+    return [_with_params(r, n_real=len(x.real), n_fake=len(x.fake))
+            for r in prdc(x.real.features, x.fake.features, k=k, device=x.device)]
+
+
+# ---------------------------------------------------------------------------- dataset metrics
+
+
+def _modes(x: MetricInputs) -> list[MetricResult]:
+    ds = x.dataset
+    if x.kind == "points":
+        return mode_coverage_2d(x.samples, ds.modes.means, ds.modes.std)
+    probs = x.fake.probs
+    if probs is None or probs.shape[1] != ds.n_classes:
+        k = None if probs is None else probs.shape[1]
+        raise GenbenchError(
+            f"'modes' on {ds.name} needs a classifier over its {ds.n_classes} classes; extractor "
+            f"{x.fake.extractor.name} gives {k if k else 'no'} class probabilities (use --extractor mnist-classifier)"
+        )
+    # KL against the uniform class histogram, as in the stacked-MNIST literature (VEEGAN, PacGAN)
+    return [_with_params(r, labels="argmax of the extractor's class probabilities", n_fake=len(x.fake))
+            for r in class_mode_coverage(np.argmax(probs, axis=1), ds.n_classes)]
+
+
+def _modes_check(kind, ds) -> str | None:
+    if kind == "points" and ds.modes is None:
+        return f"dataset {ds.name!r} does not define its modes"
+    if kind == "image" and ds.n_classes is None:
+        return f"dataset {ds.name!r} has no classes to count"
+    return None
+
+
+def _real_subset(samples: np.ndarray, n: int) -> np.ndarray:
+    """The same n samples of a split that the cached real features use (a fixed seeded subset)."""
+    from genbench.stats import subset_indices  # genbench.stats imports the feature stack: only here
+
+    idx = subset_indices(samples.shape[0], n)
+    return samples if idx is None else samples[idx]
+
+
+def _flat_pixels(x: np.ndarray) -> np.ndarray:
+    return x.reshape(x.shape[0], -1).astype(np.float32) / np.float32(255.0)
+
+
+# σ grids: Goodfellow et al.'s for pixels in [0, 1] (the metric library's default); for 2-D
+# points a wider one, since the toy mixtures' own σ (0.01, 0.05) lies below 0.1.
+PARZEN_SIGMAS_POINTS = np.logspace(-3, 1, 25)
+
+
+def _parzen(x: MetricInputs) -> list[MetricResult]:
+    """Goodfellow et al. (2014): fit a Gaussian Parzen window on the generated samples, choose
+    sigma by log-likelihood of the val split, report the log-likelihood of the evaluated split."""
+    ds, split = x.dataset, x.split
+    val = ds.split("val").samples
+    val = _real_subset(val, min(x.n_real, len(val)))
+    test = _real_subset(ds.split(split).samples, x.n_real)
+    if x.kind == "image":
+        gen, val, test, scale, sigmas = _flat_pixels(x.samples), _flat_pixels(val), _flat_pixels(test), "pixels / 255, flattened", None
+    else:
+        gen, val, test = x.samples, val.astype(np.float64), test.astype(np.float64)
+        scale, sigmas = "raw coordinates", PARZEN_SIGMAS_POINTS
+    if split == "val":
+        x.warnings.append("parzen: sigma was chosen on the val split and scored on it too (optimistic)")
+    sigma, table = select_parzen_sigma(gen, val, sigmas, device=x.device)
+    grid = sorted(table)
+    if sigma in (grid[0], grid[-1]) and len(grid) > 1:
+        x.warnings.append(
+            f"parzen: the chosen sigma {sigma:.4g} lies at the edge of the searched grid "
+            f"[{grid[0]:.4g}, {grid[-1]:.4g}]; the log-likelihood may be underestimated"
+        )
+    r = parzen_log_likelihood(gen, test, sigma, device=x.device)
+    return [_with_params(r, sigma=float(sigma), sigma_chosen_on="val", scored_on=split, data=scale,
+                         n_kernels=int(gen.shape[0]), n_val=int(val.shape[0]), n_test=int(test.shape[0]),
+                         sigma_search={str(k): float(v) for k, v in table.items()})]
+
+
+def _parzen_check(kind, ds) -> str | None:
+    return None if "val" in ds.splits else f"dataset {ds.name!r} has no val split to choose sigma on"
+
+
+# ---------------------------------------------------------------------------- pair metrics
+
+
+def _pairs64(x: MetricInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Both uint8: quantising before scoring is what a saved output would be (data_range 255)."""
+    a, b = x.pairs
+    return a.astype(np.float64), b.astype(np.float64)
+
+
+def _psnr(x: MetricInputs) -> list[MetricResult]:
+    return [_with_params(psnr(*_pairs64(x), data_range=255.0), data_range=255, dtype="uint8")]
+
+
+def _ssim(x: MetricInputs) -> list[MetricResult]:
+    return [_with_params(ssim(*_pairs64(x), data_range=255.0), data_range=255, dtype="uint8")]
+
+
+# ---------------------------------------------------------------------------- declarations
+
+
+def _col(name: str, description: str, higher: bool | None) -> Column:
+    return Column(name, description, higher)
+
+
+for _spec in (
+    MetricSpec("fid", "Fréchet distance between Gaussians fitted to real and generated features (Heusel et al. 2017)",
+               (_col("fid", "Fréchet Inception Distance", False),), ("image",), ("features",), stats_reference=True,
+               compute=_fid, default=("image",)),
+    MetricSpec("kid", "Kernel distance: unbiased MMD² with a cubic polynomial kernel, mean over random subsets "
+               "(Bińkowski et al. 2018)", (_col("kid", "Kernel Inception Distance", False),), ("image",), ("features",),
+               params={"subsets": 100, "max_subset_size": 1000}, compute=_kid, default=("image",)),
+    MetricSpec("is", "Inception Score: exp of the mean KL between per-sample and marginal class predictions "
+               "(Salimans et al. 2016)", (_col("is", "Inception Score", True),), ("image",), ("probabilities",),
+               stats_reference=True, params={"splits": 10}, compute=_is, default=("image",)),
+    MetricSpec("prdc", "Precision/recall (Kynkäänniemi et al. 2019), density/coverage (Naeem et al. 2020) in feature space",
+               (_col("precision", "Fraction of generated samples inside the real data's k-NN manifold", True),
+                _col("recall", "Fraction of real samples inside the generated data's k-NN manifold", True),
+                _col("density", "Mean number of real k-NN balls containing a generated sample, over k", True),
+                _col("coverage", "Fraction of real samples whose k-NN ball contains a generated sample", True)),
+               ("image",), ("features",), params={"k": 5}, compute=_prdc, default=("image",)),
+    MetricSpec("parzen", "Parzen-window (Gaussian KDE) log-likelihood of test data under the samples, nats "
+               "(Goodfellow et al. 2014)", (_col("parzen", "Parzen log-likelihood, nats", True),),
+               ("image", "points"), {"image": ("pixels",), "points": ("points",)}, needs_dataset=True,
+               compute=_parzen, check=_parzen_check),
+    MetricSpec("modes", "Modes (mixture components or classes) the samples cover, quality and balance",
+               (_col("modes", "Number of modes the samples cover", True),
+                _col("high_quality", "Fraction of 2-D samples within 3 standard deviations of a mode", True),
+                _col("mode_kl", "KL(model's histogram over modes ‖ uniform or reference histogram), nats", False)),
+               ("image", "points"), {"image": ("probabilities",), "points": ("points",)}, needs_dataset=True,
+               compute=_modes, check=_modes_check, default=("points",)),
+    MetricSpec("fid_inf", "FID extrapolated to infinitely many samples by a linear fit against 1/N (Chong & Forsyth 2020)",
+               (_col("fid_inf", "FID∞", False),), ("image",), ("features",), compute=_fid_inf),
+    MetricSpec("psnr", "Peak signal-to-noise ratio of a model's outputs against their targets, dB",
+               (_col("psnr", "PSNR, dB", True),), ("image",), ("pairs",), needs_dataset=True, compute=_psnr),
+    MetricSpec("ssim", "Structural similarity of outputs against targets (11×11 Gaussian window, σ = 1.5)",
+               (_col("ssim", "SSIM", True),), ("image",), ("pairs",), needs_dataset=True, compute=_ssim),
+):
+    register_metric(_spec)
+del _spec
