@@ -121,6 +121,12 @@ BAD_INPUTS = [
     ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--resize", "big"], "HxW"),
     ("uint8", ["stats", "{d}/u.npy", "--out", "{d}/x.txt"], "written as .npz"),
     ("uint8", ["stats", "{d}/u.npy", "--dataset", "mnist-5k", "--out", "{d}/x.npz"], "not both"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--device", "gpu0"], "invalid device 'gpu0'"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--device", "cuda:x"], "invalid device 'cuda:x'"),
+    ("uint8", ["stats", "{d}/u.npy", "--out", "{d}/x.npz", "--device", "cuda:-1"], "invalid device"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--json", "{d}"], "is a directory"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--json", "{d}/u.npy/r.json"], "is a file, not a folder"),
+    ("uint8", ["stats", "{d}/u.npy", "--out", "{d}/u.npy/sub/x.npz"], "is a file, not a folder"),
 ]
 
 
@@ -144,6 +150,49 @@ def test_bad_inputs_exit_2_with_a_readable_message(tmp_path, capsys, kind, argv,
     assert code == 2
     assert message in err
     assert "Traceback" not in err and err.count("\n") <= 1
+
+
+def test_unwritable_json_fails_before_evaluating(tmp_path, capsys, monkeypatch):
+    """Minutes of evaluation must not be spent before finding out the result cannot be written."""
+    import genbench.evaluate
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("evaluate ran although --json cannot be written")
+
+    monkeypatch.setattr(genbench.evaluate, "evaluate", must_not_run)
+    _make("uint8", tmp_path)
+    code, out, err = cli(capsys, "eval", tmp_path / "u.npy", "--dataset", "mnist-5k", "--json", tmp_path)
+    assert code == 2 and "is a directory" in err
+
+
+def test_json_write_failure_is_one_line_and_the_table_is_printed(tmp_path, capsys, monkeypatch):
+    """A full disk at the end: the numbers are already on screen, the error is one line."""
+    import errno
+
+    from genbench.evaluate import EvalResult
+
+    def full_disk(self, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(EvalResult, "save_json", full_disk)
+    np.save(tmp_path / "p.npy", np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32))
+    code, out, err = cli(capsys, "eval", tmp_path / "p.npy", "--dataset", "ring8", "--n", 200, "--device", "cpu",
+                         "--no-progress", "--json", tmp_path / "r.json")
+    assert code == 2 and "modes" in out
+    assert "No space left on device" in err and "Traceback" not in err and err.count("\n") <= 1
+
+
+def test_resolve_device_names():
+    from genbench.device import resolve_device
+    from genbench.errors import GenbenchError
+
+    assert str(resolve_device("cpu")) == "cpu"
+    for bad in ("gpu0", "cuda:x", "", "cuda:1:2", 3):
+        with pytest.raises(GenbenchError):
+            resolve_device(bad)
+    if torch.cuda.is_available():
+        with pytest.raises(GenbenchError, match="CUDA device"):
+            resolve_device(f"cuda:{torch.cuda.device_count()}")
 
 
 def test_dataset_and_reference_are_exclusive(capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -88,6 +89,30 @@ def register(sub) -> None:
     s.set_defaults(func=run_stats)
 
 
+def check_output_path(path: str | os.PathLike, option: str) -> Path:
+    """Refuse an output file that cannot be written *before* minutes of evaluation, not after:
+    a directory, a path under a file, or a folder without write permission."""
+    path = Path(path)
+    if path.is_dir():
+        raise GenbenchError(f"{option} {path}: is a directory; give a file name, e.g. {path / 'result.json'}")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:  # missing folders are created when writing
+        parent = parent.parent
+    if not parent.is_dir():
+        raise GenbenchError(f"{option} {path}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise GenbenchError(f"{option} {path}: no permission to write there")
+    return path
+
+
+def _save(write, path, option: str) -> None:
+    """The pre-check cannot foresee a full disk or a folder that vanished meanwhile."""
+    try:
+        write(path)
+    except OSError as exc:
+        raise GenbenchError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from exc
+
+
 def _open(spec, args, value_range, device):
     from genbench.sources import open_source
 
@@ -101,6 +126,8 @@ def run_eval(args: argparse.Namespace) -> int:
     metrics = parse_metrics(args.metrics)  # unknown names fail before any loading
     if args.dataset and args.reference_range:
         raise GenbenchError("--reference-range applies only with --reference")
+    if args.json:
+        check_output_path(args.json, "--json")
     device = resolve_device(args.device)
     source = _open(args.source, args, args.value_range, device)
     reference = None
@@ -121,7 +148,7 @@ def run_eval(args: argparse.Namespace) -> int:
     )
     print(result.format_table())
     if args.json:
-        result.save_json(args.json)
+        _save(result.save_json, args.json, "--json")
         print(f"\nwrote {args.json}")
     return 0
 
@@ -134,6 +161,7 @@ def run_stats(args: argparse.Namespace) -> int:
         raise GenbenchError("give either SOURCE or --dataset NAME (not both)")
     if not str(args.out).endswith(".npz"):
         raise GenbenchError(f"--out {args.out}: statistics are written as .npz (pytorch-fid's format)")
+    check_output_path(args.out, "--out")
     device = resolve_device(args.device)
     source = None if args.source is None else _open(args.source, args, args.value_range, device)
     stats = compute_reference_stats(
@@ -141,7 +169,7 @@ def run_stats(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, seed=args.seed, data_root=args.data_root, cache_dir=args.cache_dir,
         progress=args.progress,
     )
-    stats.save_npz(args.out)
+    _save(stats.save_npz, args.out, "--out")
     print(f"wrote {args.out}: mu {tuple(stats.mu.shape)}, sigma {tuple(stats.sigma.shape)}, n={stats.n}, "
           f"extractor {stats.extractor.get('name') if stats.extractor else '?'}")
     return 0
