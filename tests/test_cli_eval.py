@@ -227,3 +227,27 @@ def test_eval_torchscript_generator_with_negative_range(tmp_path, capsys, cache_
     src = a["protocol"]["source"]
     assert src["type"] == "torchscript" and src["latent_dim"] == 6 and src["value_range"] == [-1.0, 1.0]
     assert a["protocol"]["n_generated"] == 60
+
+
+def test_eval_says_each_warning_once(tmp_path, capsys, caplog, monkeypatch):
+    """The result's warnings end the printed table; the log must not repeat them (it did), while
+    a genbench warning that is not in the result is still logged."""
+    import logging
+
+    import genbench.evaluate
+
+    original = genbench.evaluate.evaluate
+
+    def evaluate_logging_another_warning(*args, **kwargs):
+        logging.getLogger("genbench.features").warning("a warning the result does not carry")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(genbench.evaluate, "evaluate", evaluate_logging_another_warning)
+    np.save(tmp_path / "p.npy", np.random.default_rng(0).normal(size=(100, 2)).astype(np.float32))
+    with caplog.at_level(logging.INFO):
+        code, out, err = cli(capsys, "eval", tmp_path / "p.npy", "--dataset", "ring8", "--device", "cpu",
+                             "--no-progress")
+    assert code == 0, err
+    said = out + err + caplog.text
+    assert said.count("the source holds 100 samples, fewer than n=10000") == 1
+    assert said.count("a warning the result does not carry") == 1
