@@ -245,10 +245,84 @@ def test_folder_jpeg_and_errors(tmp_path):
         open_source(tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(GenbenchError, match="no PNG or JPEG"):
+    with pytest.raises(GenbenchError, match="no images found"):
         open_source(empty)
     with pytest.raises(GenbenchError, match="value range does not apply"):
         open_source(tmp_path / "empty", value_range=(0, 1))
+
+
+# pytorch-fid's nine suffixes, each written by PIL in its format (grey where the format is grey-only)
+FOLDER_FORMATS = [(".bmp", {}), (".jpg", {"quality": 95}), (".jpeg", {"quality": 95}), (".pgm", {}),
+                  (".png", {}), (".ppm", {}), (".tif", {}), (".tiff", {}), (".webp", {"lossless": True})]
+
+
+@pytest.mark.parametrize("suffix, options", FOLDER_FORMATS, ids=[s for s, _ in FOLDER_FORMATS])
+def test_folder_reads_pytorch_fids_suffixes(tmp_path, suffix, options):
+    """pytorch-fid reads these nine; genbench read only PNG/JPEG and skipped the rest silently."""
+    img = rng_images((10, 12, 3), 4)
+    if suffix == ".pgm":
+        img = img[:, :, 0]
+    Image.fromarray(img).save(tmp_path / f"a{suffix}", **options)
+    Image.fromarray(img).save(tmp_path / f"B{suffix.upper()}", **options)  # upper case too
+    src = open_source(tmp_path)
+    assert src.n_available == 2
+    expect = np.asarray(Image.open(tmp_path / f"a{suffix}").convert("L" if img.ndim == 2 else "RGB"))
+    got = collect(src, 2)[1]  # sorted: "B…" < "a…"
+    np.testing.assert_array_equal(got[0] if img.ndim == 2 else got.transpose(1, 2, 0), expect)
+
+
+def test_folder_warns_once_about_skipped_files(tmp_path, caplog):
+    write_png(tmp_path / "a.png", rng_images((6, 6)))
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.json").write_text("{}")
+    with caplog.at_level("WARNING", logger="genbench"):
+        src = open_source(tmp_path)
+    said = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(said) == 1 and "skipped 2 file(s)" in said[0] and "notes.txt" in said[0]
+    assert src.describe()["skipped_files"] == {"count": 2, "example": "notes.txt"}
+    assert src.n_available == 1
+
+
+def _png_bytes(shape=(16, 16)) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(rng_images(shape, 5)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_folder_corrupt_images_are_one_line_errors(tmp_path):
+    """A truncated PNG, a PNG whose image data fails its CRC, a truncated JPEG (found only when
+    decoding) and a decompression bomb: each an error naming the file, no traceback."""
+    good = _png_bytes()
+    idat = good.find(b"IDAT")
+    cases = {
+        "truncated.png": good[: idat + 30],
+        "badcrc.png": good[: idat + 10] + bytes([good[idat + 10] ^ 0xFF]) + good[idat + 11 :],
+    }
+    for name, data in cases.items():
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        write_png(folder / "ok.png", rng_images((16, 16)))
+        (folder / name).write_bytes(data)
+        with pytest.raises(GenbenchError, match=rf"{name}: not a readable image, corrupt or truncated"):
+            collect(open_source(folder), 2)
+    folder = tmp_path / "jpeg"
+    folder.mkdir()
+    Image.fromarray(rng_images((64, 64, 3))).save(folder / "a.jpg", quality=95)
+    data = (folder / "a.jpg").read_bytes()
+    (folder / "a.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(GenbenchError, match=r"a\.jpg: not a readable image, corrupt or truncated"):
+        collect(open_source(folder), 1)
+
+
+@pytest.mark.parametrize("limit", [500, 1500])  # 64×64 = 4096 pixels: over 2× the limit (PIL's error), under (its warning)
+def test_folder_decompression_bomb_is_refused(tmp_path, monkeypatch, limit):
+    write_png(tmp_path / "bomb.png", rng_images((64, 64)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", limit)
+    with pytest.raises(GenbenchError, match=r"bomb\.png: the image is too large"):
+        open_source(tmp_path)
 
 
 # ---------------------------------------------------------------- TorchScript generators

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 SOURCE_HELP = (
     "samples to score: a .npz/.npy array (uint8 images N×H×W, N×H×W×C or N×C×H×W; floats need "
-    "--range; float N×2 = points), a folder of PNG/JPEG images, a TorchScript generator .pt, a "
+    "--range; float N×2 = points), a folder of images (bmp, jpg, jpeg, pgm, png, ppm, tif, tiff, webp), a TorchScript generator .pt, a "
     "genbench checkpoint folder, or a Python entry point package.module:function"
 )
 
