@@ -364,6 +364,26 @@ def test_torchscript_generator_matches_direct_call(tmp_path):
     assert d["type"] == "torchscript" and d["latent_dim"] == 5 and d["value_range"] == [-1.0, 1.0]
 
 
+def test_torchscript_with_flipped_weight_bytes_is_refused(tmp_path):
+    """torch.jit.load does not check the archive's CRC-32s: flipped bytes in the weights gave
+    other samples (another FID) and exit 0."""
+    import zipfile
+
+    torch.jit.script(TinyGenerator()).save(str(tmp_path / "g.pt"))
+    data = bytearray((tmp_path / "g.pt").read_bytes())
+    with zipfile.ZipFile(tmp_path / "g.pt") as zf:
+        weights = max((i for i in zf.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+        assert weights.compress_type == zipfile.ZIP_STORED and weights.file_size == 5 * 64 * 4
+    name_len, extra_len = np.frombuffer(data, "<u2", 2, weights.header_offset + 26)  # local file header
+    start = weights.header_offset + 30 + int(name_len) + int(extra_len)
+    for i in range(start + 40, start + 48):  # inside the Linear weight tensor, not a header
+        data[i] ^= 0xFF
+    (tmp_path / "bad.pt").write_bytes(bytes(data))
+    with pytest.raises(GenbenchError, match=r"bad\.pt: the archive is corrupt.*CRC"):
+        open_source(tmp_path / "bad.pt", value_range=(-1, 1), device="cpu")
+    assert open_source(tmp_path / "g.pt", value_range=(-1, 1), device="cpu").image_shape == (1, 8, 8)
+
+
 def test_latent_stream_is_batch_size_invariant():
     np.testing.assert_array_equal(latents(3, 4, 6, 2), latents(3, 0, 10, 2)[4:])
 
