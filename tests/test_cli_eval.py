@@ -251,3 +251,11 @@ def test_eval_says_each_warning_once(tmp_path, capsys, caplog, monkeypatch):
     said = out + err + caplog.text
     assert said.count("the source holds 100 samples, fewer than n=10000") == 1
     assert said.count("a warning the result does not carry") == 1
+
+
+def test_sys_exit_in_a_user_generator_exits_2(tmp_path, capsys, monkeypatch):
+    (tmp_path / "exiting_gen_plugin.py").write_text("def make():\n    raise SystemExit(0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = cli(capsys, "eval", "exiting_gen_plugin:make", "--dataset", "mnist-5k", "--range", "0,1",
+                         "--latent-dim", 2, "--device", "cpu")
+    assert code == 2 and "exiting_gen_plugin:make" in err and "SystemExit" in err

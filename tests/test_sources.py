@@ -466,6 +466,14 @@ def plugin_module(tmp_path, monkeypatch):
             def not_a_generator():
                 return 42
 
+            def exits_when_building():
+                raise SystemExit(0)
+
+            def exits_when_called():
+                def g(z):
+                    raise SystemExit(0)
+                return g
+
             VALUE = 3
             """
         )
@@ -498,6 +506,14 @@ def test_bad_entry_points(plugin_module):
         open_source(f"{plugin_module}:not_a_generator")
     with pytest.raises(GenbenchError, match="no such file"):
         open_source("does/not/exist.npz")
+
+
+@pytest.mark.parametrize("name, stage", [("exits_when_building", "building the generator failed"),
+                                         ("exits_when_called", "calling the generator")])
+def test_sys_exit_in_user_code_is_an_error_naming_it(plugin_module, name, stage):
+    """SystemExit(0) from a user generator made `genbench eval` exit 0 with no output."""
+    with pytest.raises(GenbenchError, match=rf"entry point '{plugin_module}:{name}': {stage}.*SystemExit"):
+        open_source(f"{plugin_module}:{name}", value_range=(0, 1), latent_dim=2)
 
 
 # ---------------------------------------------------------------- genbench checkpoints

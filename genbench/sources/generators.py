@@ -87,7 +87,9 @@ class GeneratorSource(ModelSource):
         with torch.no_grad():
             try:
                 out = self.generator(zt)
-            except Exception as exc:  # the user's model: say where it failed, keep the cause
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # the user's model (even its sys.exit): say where it failed
                 raise GenbenchError(
                     f"{self._where}: calling the generator on latents of shape {tuple(z.shape)} failed: "
                     f"{type(exc).__name__}: {exc}"
@@ -254,7 +256,9 @@ def open_entry_point(spec: str, *, latent_dim=None, value_range=None, resize=Non
             f"entry point {spec!r}: cannot import module {module_name!r} ({exc}); it must be "
             "installed or importable from the current directory"
         ) from exc
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # user code: a sys.exit(0) in it must not end genbench with exit 0
         raise GenbenchError(f"entry point {spec!r}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     obj = module
     for part in attr_path.split("."):
@@ -271,7 +275,9 @@ def open_entry_point(spec: str, *, latent_dim=None, value_range=None, resize=Non
     log.info("calling entry point %s to build the generator", spec)
     try:
         generator = obj(device=dev) if takes_device else obj()
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
         raise GenbenchError(f"entry point {spec!r}: building the generator failed: {type(exc).__name__}: {exc}") from exc
     if not callable(generator):
         raise GenbenchError(
