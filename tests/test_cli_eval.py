@@ -259,3 +259,14 @@ def test_sys_exit_in_a_user_generator_exits_2(tmp_path, capsys, monkeypatch):
     code, out, err = cli(capsys, "eval", "exiting_gen_plugin:make", "--dataset", "mnist-5k", "--range", "0,1",
                          "--latent-dim", 2, "--device", "cpu")
     assert code == 2 and "exiting_gen_plugin:make" in err and "SystemExit" in err
+
+
+def test_zero_one_floats_declared_minus_one_one_are_a_recorded_warning(tmp_path, capsys, cache_dir):
+    np.save(tmp_path / "f.npy", np.random.default_rng(0).random((20, 1, 28, 28), dtype=np.float32))
+    code, out, err = cli(capsys, "eval", tmp_path / "f.npy", "--dataset", "mnist-5k", "--range", "-1,1",
+                         "--metrics", "is", "--n", 20, "--device", "cpu", "--no-progress", "--cache-dir", cache_dir,
+                         "--json", tmp_path / "r.json")
+    assert code == 0, err
+    warnings = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    assert any("declared to be in [-1, 1] but all 20 samples lie in [0, 1]" in w for w in warnings)
+    assert "--range 0,1" in out

@@ -169,6 +169,21 @@ def test_float_range_mismatch_and_nan_are_errors():
         collect(open_source(x, value_range=(-1, 1)), 4)
 
 
+def test_zero_one_images_declared_minus_one_one_warn_once():
+    """The reverse of the mismatch above stays inside the range, so it passed silently."""
+    import warnings
+
+    x = np.random.default_rng(0).random((20, 1, 6, 6), dtype=np.float32)  # really [0, 1]
+    src = open_source(x, value_range=(-1, 1))
+    with pytest.warns(UserWarning, match=r"declared to be in \[-1, 1\] but all 20 samples lie in \[0, 1\].*--range 0,1"):
+        collect(src, 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        collect(src, 20)  # said once per source
+        collect(open_source(x * 2 - 1, value_range=(-1, 1)), 20)  # really [-1, 1]: no warning
+        collect(open_source(x[:5], value_range=(-1, 1)), 5)  # too few samples to tell
+
+
 def test_points(tmp_path):
     pts = np.random.default_rng(0).normal(size=(11, 2))
     np.save(tmp_path / "p.npy", pts)

@@ -63,6 +63,7 @@ class ArraySource(SampleSource):
         n, batch_size = check_count(n, batch_size, self.n_available, self._where)
         for start in range(0, n, batch_size):
             yield self._converter(self._array[start : min(start + batch_size, n)])
+        self._converter.check_declared_range()
 
     def describe(self) -> dict:
         d = {"type": "array", **self._provenance}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,10 @@ Kind = Literal["image", "points"]
 # 0..255 data declared as [0, 1]); small overshoots (a generator without a final tanh) are
 # clipped, exactly as saving to PNG would.
 _RANGE_OVERSHOOT_LIMIT = 0.25
+# The reverse mistake, [0, 1] data declared as [-1, 1], stays inside the range, so it cannot be an
+# error; when this many float samples never went below 0 it is a warning (stored in the result).
+# [-1, 1] generators put their background at -1, so a real one goes below 0 within a few samples.
+_RANGE_WARNING_MIN_SAMPLES = 10
 
 
 def parse_value_range(value_range) -> ValueRange | None:
@@ -159,6 +164,9 @@ class Converter:
         self.where = where
         self.n_clipped = 0  # float values outside the declared range, clipped when quantising
         self.n_values = 0
+        self.n_float_samples = 0
+        self.min_value = math.inf  # smallest float value seen, for check_declared_range()
+        self._range_warned = False
         dtype = np.dtype(dtype)
         self.is_float = np.issubdtype(dtype, np.floating)
         if layout.kind == "points":
@@ -229,7 +237,23 @@ class Converter:
                 )
             self.n_clipped += int(np.count_nonzero((x < lo) | (x > hi)))
             self.n_values += int(x.size)
+            self.n_float_samples += int(x.shape[0])
+            self.min_value = min(self.min_value, xmin)
         return quantize(x, self.value_range)
+
+    def check_declared_range(self) -> None:
+        """Called by sources after their last batch: warn (once) when float images declared in
+        [-1, 1] never went below 0 over enough samples: they are most likely [0, 1] images, which
+        read as [-1, 1] turn into mid-grey-to-white pictures and a wrong score."""
+        if (self.value_range == (-1.0, 1.0) and not self._range_warned and self.min_value >= 0
+                and self.n_float_samples >= _RANGE_WARNING_MIN_SAMPLES):
+            self._range_warned = True
+            warnings.warn(
+                f"{self.where}: the images were declared to be in [-1, 1] but all {self.n_float_samples} "
+                f"samples lie in [0, 1] (smallest value {self.min_value:.4g}); if they are [0, 1] images, "
+                "give --range 0,1 (value_range=(0, 1)): read as [-1, 1] they score as washed-out pictures",
+                UserWarning, stacklevel=2,
+            )
 
     def describe(self) -> dict:
         d = {"layout": self.layout.name}

@@ -124,6 +124,7 @@ class GeneratorSource(ModelSource):
             b = min(batch_size, n - start)
             z = rng.standard_normal((b, self.latent_dim), dtype=np.float32)
             yield conv(self._generate(z))
+        conv.check_declared_range()
 
     def describe(self) -> dict:
         conv = self._ensure_converter()
