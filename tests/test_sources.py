@@ -126,6 +126,110 @@ def test_corrupt_and_object_npz(tmp_path):
         open_source(tmp_path / "obj.npy")
 
 
+# ---------------------------------------------------------------- arrays: untrusted sizes
+
+
+def _npy_header(shape, dtype="|u1") -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def _traced_peak(fn):
+    """(result, peak bytes allocated while fn ran); numpy's buffers are traced too."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_header_declaring_a_huge_array_is_refused_without_allocating(tmp_path, suffix):
+    """A header declaring 10¹² elements: np.load allocated (or tried to) before anything checked it."""
+    data = _npy_header((10**6, 1000, 1000)) + bytes(784)
+    path = tmp_path / f"huge{suffix}"
+    if suffix == ".npy":
+        path.write_bytes(data)
+    else:
+        import zipfile
+
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("samples.npy", data)
+
+    def open_it():
+        with pytest.raises(GenbenchError, match=r"huge\.np.*declares shape \(1000000, 1000, 1000\)"):
+            open_source(path)
+
+    _, peak = _traced_peak(open_it)
+    assert peak < 20 << 20
+
+
+def test_compressed_npz_reads_only_the_rows_asked_for(tmp_path):
+    """200 MB of zeros deflate to ~200 KB; reading 10 samples must not inflate all of it."""
+    import zipfile
+
+    n_rows = 255_000  # × 784 bytes ≈ 200 MB
+    row = np.zeros((28, 28), np.uint8)
+    path = tmp_path / "zeros.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("samples.npy", "w", force_zip64=True) as f:
+            f.write(_npy_header((n_rows, 28, 28)))
+            block = bytes(784 * 1000)
+            for _ in range(n_rows // 1000):
+                f.write(block)
+    marker = rng_images((3, 28, 28), 6)  # rows 5..7 are not zero, to check the right rows come back
+    assert path.stat().st_size < 2 << 20
+    (src, out), peak = _traced_peak(lambda: (src := open_source(path), collect(src, 10, batch_size=4)))
+    assert src.n_available == n_rows
+    assert out.shape == (10, 1, 28, 28) and not out.any()
+    assert peak < 10 << 20
+
+    # the streamed reader returns what np.load returns, batch after batch and read again
+    x = rng_images((50, 28, 28), 7)
+    x[5:8] = marker
+    np.savez_compressed(tmp_path / "r.npz", samples=x)
+    src = open_source(tmp_path / "r.npz")
+    np.testing.assert_array_equal(collect(src, 50, batch_size=7)[:, 0], x)
+    np.testing.assert_array_equal(collect(src, 9, batch_size=9)[:, 0], x[:9])
+    np.savez(tmp_path / "f.npz", samples=np.asfortranarray(x))  # Fortran order: small, read whole
+    np.testing.assert_array_equal(collect(open_source(tmp_path / "f.npz"), 50)[:, 0], x)
+
+
+def test_truncated_npz_member_is_an_error(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "t.npz", "w") as zf:
+        zf.writestr("samples.npy", _npy_header((10, 28, 28)) + bytes(784 * 3))
+    with pytest.raises(GenbenchError, match=r"t\.npz.*declares shape \(10, 28, 28\)"):
+        open_source(tmp_path / "t.npz")
+
+
+def test_resize_target_is_bounded():
+    with pytest.raises(GenbenchError, match=r"at most 4096x4096"):
+        open_source(rng_images((2, 8, 8)), resize="100000x100000")
+    assert open_source(rng_images((2, 8, 8)), resize="4096x16").image_shape == (1, 4096, 16)
+
+
+def test_reads_are_cut_to_the_byte_budget(monkeypatch):
+    """Whatever the batch size, one read holds at most READ_BUDGET_BYTES (a sample at least)."""
+    import genbench.sources.arrays as arrays
+
+    monkeypatch.setattr(arrays, "READ_BUDGET_BYTES", 4 * 10 * 10 * 5)  # five 10×10 float32 samples
+    x = np.random.default_rng(0).random((23, 1, 10, 10), dtype=np.float32)
+    src = open_source(x, value_range=(0, 1))
+    sizes = [len(b) for b in src.batches(23, batch_size=250)]
+    assert sizes == [5, 5, 5, 5, 3]
+    np.testing.assert_array_equal(np.concatenate(list(src.batches(23, 250))), quantize(x, (0, 1)))
+    with pytest.raises(GenbenchError, match="one sample of shape"):
+        open_source(np.zeros((2, 1, 40, 40), np.float32), value_range=(0, 1))
+
+
 # ---------------------------------------------------------------- float images and points
 
 

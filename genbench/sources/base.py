@@ -62,8 +62,14 @@ def parse_value_range(value_range) -> ValueRange | None:
     return vr
 
 
+# The largest resize target: a 4096×4096 RGB image is 50 MB, already far beyond what any feature
+# extractor looks at (Inception resizes to 299×299); `--resize 100000x100000` would ask for 30 GB
+# per image.
+MAX_RESIZE_SIDE = 4096
+
+
 def parse_resize(resize) -> tuple[int, int] | None:
-    """``None``, ``(H, W)`` or ``"HxW"`` → ``(H, W)``."""
+    """``None``, ``(H, W)`` or ``"HxW"`` → ``(H, W)``, each side at most :data:`MAX_RESIZE_SIDE`."""
     if resize is None:
         return None
     try:
@@ -78,6 +84,11 @@ def parse_resize(resize) -> tuple[int, int] | None:
         raise GenbenchError(f"resize {resize!r} is not a size: give (H, W), on the command line HxW (e.g. 28x28)")
     if min(size) < 1:
         raise GenbenchError(f"resize {resize!r}: height and width must be positive")
+    if max(size) > MAX_RESIZE_SIDE:
+        raise GenbenchError(
+            f"resize {resize!r}: at most {MAX_RESIZE_SIDE}x{MAX_RESIZE_SIDE} (larger images only cost memory: "
+            "feature extractors work at 299×299 or less)"
+        )
     return size
 
 
