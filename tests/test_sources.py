@@ -218,9 +218,9 @@ def test_resize_target_is_bounded():
 
 def test_reads_are_cut_to_the_byte_budget(monkeypatch):
     """Whatever the batch size, one read holds at most READ_BUDGET_BYTES (a sample at least)."""
-    import genbench.sources.arrays as arrays
+    import genbench.sources.base as base
 
-    monkeypatch.setattr(arrays, "READ_BUDGET_BYTES", 4 * 10 * 10 * 5)  # five 10×10 float32 samples
+    monkeypatch.setattr(base, "READ_BUDGET_BYTES", 4 * 10 * 10 * 5)  # five 10×10 float32 samples
     x = np.random.default_rng(0).random((23, 1, 10, 10), dtype=np.float32)
     src = open_source(x, value_range=(0, 1))
     sizes = [len(b) for b in src.batches(23, batch_size=250)]
@@ -228,6 +228,17 @@ def test_reads_are_cut_to_the_byte_budget(monkeypatch):
     np.testing.assert_array_equal(np.concatenate(list(src.batches(23, 250))), quantize(x, (0, 1)))
     with pytest.raises(GenbenchError, match="one sample of shape"):
         open_source(np.zeros((2, 1, 40, 40), np.float32), value_range=(0, 1))
+
+
+def test_folder_batches_are_cut_to_the_byte_budget(tmp_path, monkeypatch):
+    """250 large images (a PNG of one colour is tiny on disk) in one batch would take tens of GB."""
+    import genbench.sources.base as base
+
+    for i in range(7):
+        write_png(tmp_path / f"{i}.png", rng_images((10, 10), i))
+    monkeypatch.setattr(base, "READ_BUDGET_BYTES", 3 * (4 * 100 + 2 * 100))  # three 10×10 images
+    src = open_source(tmp_path)
+    assert [len(b) for b in src.batches(7, batch_size=250)] == [3, 3, 1]
 
 
 # ---------------------------------------------------------------- float images and points

@@ -22,22 +22,19 @@ from numpy.lib import format as npy_format
 
 from genbench.errors import GenbenchError
 from genbench.sources.base import (
+    READ_BUDGET_BYTES,
     Converter,
     SampleSource,
     ValueRange,
     check_count,
     detect_layout,
+    rows_per_read,
     sha256_file,
 )
 
 # Keys tried, in order, in an .npz holding several arrays: genbench's own, then numpy's default
 # name for an unnamed array (``np.savez(path, x)``).
 NPZ_KEYS = ("samples", "arr_0")
-
-# The most bytes one read of stored samples may take: its raw rows, their float32 working copy
-# and the converted (possibly resized) uint8 images are each kept under this. A single sample
-# must fit (a 4096×4096 RGB float64 image is 400 MB).
-READ_BUDGET_BYTES = 512 << 20
 
 # zipfile raises RuntimeError for an encrypted member, NotImplementedError for an unknown method.
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
@@ -209,23 +206,6 @@ class ArraySource(SampleSource):
             **self._converter.describe(),
         )
         return d
-
-
-def rows_per_read(sample_shape, dtype, resize, where: str) -> int:
-    """How many samples one read may take within :data:`READ_BUDGET_BYTES`: the raw rows, their
-    float32 working copy (quantising, range checks) and the uint8 output each fit in it."""
-    values = math.prod(int(s) for s in sample_shape)
-    raw = values * np.dtype(dtype).itemsize
-    if raw > READ_BUDGET_BYTES:
-        raise GenbenchError(
-            f"{where}: one sample of shape {tuple(sample_shape)} and dtype {dtype} takes {raw:,} bytes, "
-            f"more than genbench reads at once ({READ_BUDGET_BYTES >> 20} MiB); samples are images up to "
-            "4096×4096 or 2-D points"
-        )
-    cost = max(raw, 4 * values, 1)
-    if resize is not None:  # the resized output, at most 3 channels of uint8
-        cost = max(cost, 3 * resize[0] * resize[1])
-    return max(1, READ_BUDGET_BYTES // cost)
 
 
 def open_array_file(path: Path, *, value_range=None, resize=None) -> ArraySource:

@@ -312,6 +312,29 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+# The most bytes one read of samples may take: its raw rows, their float32 working copy
+# and the converted (possibly resized) uint8 images are each kept under this. A single sample
+# must fit (a 4096×4096 RGB float64 image is 400 MB).
+READ_BUDGET_BYTES = 512 << 20
+
+
+def rows_per_read(sample_shape, dtype, resize, where: str) -> int:
+    """How many samples one read may take within :data:`READ_BUDGET_BYTES`: the raw rows, their
+    float32 working copy (quantising, range checks) and the uint8 output each fit in it."""
+    values = math.prod(int(s) for s in sample_shape)
+    raw = values * np.dtype(dtype).itemsize
+    if raw > READ_BUDGET_BYTES:
+        raise GenbenchError(
+            f"{where}: one sample of shape {tuple(sample_shape)} and dtype {dtype} takes {raw:,} bytes, "
+            f"more than genbench reads at once ({READ_BUDGET_BYTES >> 20} MiB); samples are images up to "
+            "4096×4096 or 2-D points"
+        )
+    cost = max(raw, 4 * values, 1)
+    if resize is not None:  # the resized output, at most 3 channels of uint8
+        cost = max(cost, 3 * resize[0] * resize[1])
+    return max(1, READ_BUDGET_BYTES // cost)
+
+
 def check_count(n, batch_size, n_available: int | None, where: str) -> tuple[int, int]:
     """Validate ``batches()`` arguments; asking a finite source for more than it has is an error
     (``evaluate`` clamps beforehand and records a warning, so nothing is silently dropped)."""

@@ -9,7 +9,8 @@ same order. Other files are skipped with one warning (count and an example) and 
 Every file is checked before any work: its header (mode, size) and, through PIL's ``verify()``,
 its integrity (a PNG's CRCs, a truncated file), so a corrupt image is a one-line error naming
 it. Images over PIL's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``, about 89
-megapixels) are refused rather than decoded.
+megapixels) are refused rather than decoded, and a batch holds no more images than fit in
+``READ_BUDGET_BYTES`` (250 large images in one batch would take tens of GB).
 
 Channels: if every image is greyscale the folder gives 1-channel images; if any image is in
 colour, every image is converted to RGB (greyscale ones replicated to three channels, alpha
@@ -31,6 +32,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from genbench.errors import GenbenchError
+from genbench.sources import base
 from genbench.sources.base import SampleSource, check_count
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ class ImageFolderSource(SampleSource):
         self.resize = resize
         sizes: dict[tuple[int, int], Path] = {}
         any_colour = False
+        max_pixels = 0
 
         # Every problem is found before any work: the header, then verify() reads the whole file
         # (CRCs, truncation) without decoding pixels. (Bar only on a terminal.)
@@ -112,6 +115,7 @@ class ImageFolderSource(SampleSource):
                 )
             any_colour |= mode in COLOUR_MODES
             sizes.setdefault((h, w), path)
+            max_pixels = max(max_pixels, h * w)
             if resize is None and len(sizes) > 1:
                 (h0, w0), first = next(iter(sizes.items()))
                 raise GenbenchError(
@@ -123,6 +127,9 @@ class ImageFolderSource(SampleSource):
         self.pil_mode = "RGB" if any_colour else "L"
         self.size = resize if resize is not None else next(iter(sizes))
         self._sha256: str | None = None
+        # Images per read within the byte budget: each decoded (up to 4 bytes a pixel) and stacked.
+        out = self.channels * self.size[0] * self.size[1]
+        self._images_per_read = max(1, base.READ_BUDGET_BYTES // (4 * max_pixels + 2 * out))
         log.info("%s: %d images, %d channel(s), %dx%d", self.folder, len(self.files), self.channels, *self.size)
 
     @property
@@ -150,8 +157,9 @@ class ImageFolderSource(SampleSource):
 
     def batches(self, n: int, batch_size: int = 250, seed: int = 0) -> Iterator[np.ndarray]:
         n, batch_size = check_count(n, batch_size, self.n_available, str(self.folder))
-        for start in range(0, n, batch_size):
-            yield np.stack([self._load(p) for p in self.files[start : min(start + batch_size, n)]])
+        step = min(batch_size, self._images_per_read)
+        for start in range(0, n, step):
+            yield np.stack([self._load(p) for p in self.files[start : min(start + step, n)]])
 
     def sha256(self) -> str:
         """Content hash over every file's relative path and bytes (computed once, on demand)."""
