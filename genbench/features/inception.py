@@ -19,7 +19,6 @@ They are loaded with ``weights_only=True`` (no pickled code runs).
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -31,6 +30,7 @@ from torch import nn
 
 from genbench.device import resolve_device
 from genbench.errors import GenbenchError
+from genbench.hashing import sha256_file
 from genbench.features.base import ExtractorIdentity, Features, ImageBatches
 
 logger = logging.getLogger(__name__)
@@ -111,11 +111,7 @@ def weights_sha256(path: Path) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if key not in _SHA256_CACHE:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _SHA256_CACHE[key] = h.hexdigest()
+        _SHA256_CACHE[key] = sha256_file(path)
     return _SHA256_CACHE[key]
 
 

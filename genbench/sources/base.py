@@ -8,18 +8,17 @@ refuses to guess: ambiguous layouts and float images without a declared range ar
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator, Literal
 
 import numpy as np
 
 from genbench.errors import GenbenchError
+from genbench.hashing import sha256_file  # noqa: F401  (re-exported: sources and evaluate use it from here)
 
 log = logging.getLogger(__name__)
 
@@ -302,14 +301,6 @@ def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
             pil = Image.fromarray(np.ascontiguousarray(img.transpose(1, 2, 0)))
             out[i] = np.asarray(pil.resize((w, h), Image.BICUBIC)).transpose(2, 0, 1)
     return out
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 # The most bytes one read of samples may take: its raw rows, their float32 working copy

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from genbench.errors import GenbenchError
 from genbench.sources import base
+from genbench.hashing import sha256_file
 from genbench.sources.base import SampleSource, check_count
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class ImageFolderSource(SampleSource):
             for path in tqdm(self.files, desc="hashing images", unit="file", leave=False, disable=None,
                              mininterval=1.0):
                 h.update(path.relative_to(self.folder).as_posix().encode() + b"\0")
-                h.update(hashlib.sha256(path.read_bytes()).digest())
+                h.update(bytes.fromhex(sha256_file(path)))
             self._sha256 = h.hexdigest()
         return self._sha256
 

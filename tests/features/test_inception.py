@@ -167,8 +167,8 @@ def test_is_an_extractor_with_the_file_hash_as_identity(weights_home):
 def test_weights_are_hashed_once_per_process(weights_home, monkeypatch):
     InceptionV3FidExtractor()  # ensure the file was seen once
     calls = []
-    real_sha256 = hashlib.sha256
-    monkeypatch.setattr(inception.hashlib, "sha256", lambda *a: calls.append(a) or real_sha256(*a))
+    real_sha256_file = inception.sha256_file
+    monkeypatch.setattr(inception, "sha256_file", lambda *a: calls.append(a) or real_sha256_file(*a))
     InceptionV3FidExtractor()
     assert calls == []
 
