@@ -270,3 +270,18 @@ def test_zero_one_floats_declared_minus_one_one_are_a_recorded_warning(tmp_path,
     warnings = json.loads((tmp_path / "r.json").read_text())["warnings"]
     assert any("declared to be in [-1, 1] but all 20 samples lie in [0, 1]" in w for w in warnings)
     assert "--range 0,1" in out
+
+
+def test_an_os_error_anywhere_is_one_line(capsys, monkeypatch):
+    """The backstop for filesystem errors no command foresaw (full disk, permissions)."""
+    import errno
+
+    import genbench.commands.eval as eval_command
+
+    def full_disk(args):
+        raise OSError(errno.ENOSPC, "No space left on device", "/runs/x/result.json")
+
+    monkeypatch.setattr(eval_command, "run_eval", full_disk)
+    code, out, err = cli(capsys, "eval", "x.npz", "--dataset", "mnist-5k")
+    assert code == 2
+    assert err == "genbench eval: error: /runs/x/result.json: No space left on device\n"
