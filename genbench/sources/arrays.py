@@ -132,10 +132,8 @@ def read_npy_header(f, where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
         version = npy_format.read_magic(f)
         if version == (1, 0):
             shape, fortran, dtype = npy_format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy_format.read_array_header_2_0(f)
-        else:  # (3, 0): a UTF-8 header; numpy has no public reader for it
-            shape, fortran, dtype = npy_format._read_array_header(f, version)
+        else:  # (2, 0), or (3, 0): the same layout with a UTF-8 header (numpy has no public reader),
+            shape, fortran, dtype = npy_format.read_array_header_2_0(f)  # identical for ASCII field names
     except (ValueError, OSError, EOFError, SyntaxError, TypeError, *_ZIP_ERRORS) as exc:
         raise GenbenchError(f"{where}: not a readable .npy array ({exc})") from exc
     if dtype.hasobject:
@@ -175,10 +173,10 @@ class ArraySource(SampleSource):
     def image_shape(self):
         if self.kind != "image":
             return None
-        if self._converter.resize is not None:
-            c = self._converter(self._array[:1]).shape[1]
-            return (c, *self._converter.resize)
-        return tuple(self._converter(self._array[:1]).shape[1:])
+        first = self._converter(self._array[:1])
+        if isinstance(self._array, NpzMember):
+            self._array.close()
+        return tuple(first.shape[1:])
 
     def batches(self, n: int, batch_size: int = 250, seed: int = 0) -> Iterator[np.ndarray]:
         n, batch_size = check_count(n, batch_size, self.n_available, self._where)
