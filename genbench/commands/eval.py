@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 
 SOURCE_HELP = (
     "samples to score: a .npz/.npy array (uint8 images N×H×W, N×H×W×C or N×C×H×W; floats need "
-    "--range; float N×2 = points), a folder of images (bmp, jpg, jpeg, pgm, png, ppm, tif, tiff, webp), a TorchScript generator .pt, a "
-    "genbench checkpoint folder, or a Python entry point package.module:function"
+    "--range; float N×2 = points), a folder of images (bmp, jpg, jpeg, pgm, png, ppm, tif, tiff, "
+    "webp; read recursively), a TorchScript generator .pt, a genbench checkpoint folder, or a Python "
+    "entry point package.module:function"
 )
 
 

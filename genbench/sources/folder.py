@@ -32,8 +32,8 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from genbench.errors import GenbenchError
-from genbench.sources import base
 from genbench.hashing import sha256_file
+from genbench.sources import base
 from genbench.sources.base import SampleSource, check_count
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ class ImageFolderSource(SampleSource):
                 f"{', '.join(IMAGE_SUFFIXES)}); a genbench checkpoint folder needs config.json "
                 "and model.safetensors"
             )
-        self.skipped = {"count": len(skipped), "example": skipped[0].relative_to(self.folder).as_posix()} if skipped else None
+        self.skipped = None  # recorded in describe(): the protocol says what was left out
         if skipped:
+            self.skipped = {"count": len(skipped), "example": skipped[0].relative_to(self.folder).as_posix()}
             log.warning("%s: skipped %d file(s) that are not images (%s), e.g. %s", self.folder, len(skipped),
                         "/".join(s.lstrip(".") for s in IMAGE_SUFFIXES), self.skipped["example"])
         self.resize = resize

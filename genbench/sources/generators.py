@@ -183,10 +183,11 @@ def verify_zip_archive(path: Path) -> None:
                 with zf.open(info) as member:
                     while member.read(1 << 20):
                         pass
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError) as exc:  # RuntimeError: an encrypted member
         raise GenbenchError(
-            f"{path}: the archive is corrupt ({exc}); the file was damaged after it was saved: "
-            "copy or export it again"
+            f"{path}: the archive is corrupt ({exc}): the file was damaged or altered after it was "
+            "saved; copy or export it again"
         ) from exc
 
 
