@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     except (GenbenchError, ValueError) as exc:
         print(f"genbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a path under a file, no permission: the machine, not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"genbench {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"genbench {args.command}: interrupted; finished results are kept", file=sys.stderr)
         return 130

@@ -121,6 +121,12 @@ BAD_INPUTS = [
     ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--resize", "big"], "HxW"),
     ("uint8", ["stats", "{d}/u.npy", "--out", "{d}/x.txt"], "written as .npz"),
     ("uint8", ["stats", "{d}/u.npy", "--dataset", "mnist-5k", "--out", "{d}/x.npz"], "not both"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--device", "gpu0"], "invalid device 'gpu0'"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--device", "cuda:x"], "invalid device 'cuda:x'"),
+    ("uint8", ["stats", "{d}/u.npy", "--out", "{d}/x.npz", "--device", "cuda:-1"], "invalid device"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--json", "{d}"], "is a directory"),
+    ("uint8", ["eval", "{d}/u.npy", "--dataset", "mnist-5k", "--json", "{d}/u.npy/r.json"], "is a file, not a folder"),
+    ("uint8", ["stats", "{d}/u.npy", "--out", "{d}/u.npy/sub/x.npz"], "is a file, not a folder"),
 ]
 
 
@@ -144,6 +150,49 @@ def test_bad_inputs_exit_2_with_a_readable_message(tmp_path, capsys, kind, argv,
     assert code == 2
     assert message in err
     assert "Traceback" not in err and err.count("\n") <= 1
+
+
+def test_unwritable_json_fails_before_evaluating(tmp_path, capsys, monkeypatch):
+    """Minutes of evaluation must not be spent before finding out the result cannot be written."""
+    import genbench.evaluate
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("evaluate ran although --json cannot be written")
+
+    monkeypatch.setattr(genbench.evaluate, "evaluate", must_not_run)
+    _make("uint8", tmp_path)
+    code, out, err = cli(capsys, "eval", tmp_path / "u.npy", "--dataset", "mnist-5k", "--json", tmp_path)
+    assert code == 2 and "is a directory" in err
+
+
+def test_json_write_failure_is_one_line_and_the_table_is_printed(tmp_path, capsys, monkeypatch):
+    """A full disk at the end: the numbers are already on screen, the error is one line."""
+    import errno
+
+    from genbench.evaluate import EvalResult
+
+    def full_disk(self, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(EvalResult, "save_json", full_disk)
+    np.save(tmp_path / "p.npy", np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32))
+    code, out, err = cli(capsys, "eval", tmp_path / "p.npy", "--dataset", "ring8", "--n", 200, "--device", "cpu",
+                         "--no-progress", "--json", tmp_path / "r.json")
+    assert code == 2 and "modes" in out
+    assert "No space left on device" in err and "Traceback" not in err and err.count("\n") <= 1
+
+
+def test_resolve_device_names():
+    from genbench.device import resolve_device
+    from genbench.errors import GenbenchError
+
+    assert str(resolve_device("cpu")) == "cpu"
+    for bad in ("gpu0", "cuda:x", "", "cuda:1:2", 3):
+        with pytest.raises(GenbenchError):
+            resolve_device(bad)
+    if torch.cuda.is_available():
+        with pytest.raises(GenbenchError, match="CUDA device"):
+            resolve_device(f"cuda:{torch.cuda.device_count()}")
 
 
 def test_dataset_and_reference_are_exclusive(capsys):
@@ -178,3 +227,61 @@ def test_eval_torchscript_generator_with_negative_range(tmp_path, capsys, cache_
     src = a["protocol"]["source"]
     assert src["type"] == "torchscript" and src["latent_dim"] == 6 and src["value_range"] == [-1.0, 1.0]
     assert a["protocol"]["n_generated"] == 60
+
+
+def test_eval_says_each_warning_once(tmp_path, capsys, caplog, monkeypatch):
+    """The result's warnings end the printed table; the log must not repeat them (it did), while
+    a genbench warning that is not in the result is still logged."""
+    import logging
+
+    import genbench.evaluate
+
+    original = genbench.evaluate.evaluate
+
+    def evaluate_logging_another_warning(*args, **kwargs):
+        logging.getLogger("genbench.features").warning("a warning the result does not carry")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(genbench.evaluate, "evaluate", evaluate_logging_another_warning)
+    np.save(tmp_path / "p.npy", np.random.default_rng(0).normal(size=(100, 2)).astype(np.float32))
+    with caplog.at_level(logging.INFO):
+        code, out, err = cli(capsys, "eval", tmp_path / "p.npy", "--dataset", "ring8", "--device", "cpu",
+                             "--no-progress")
+    assert code == 0, err
+    said = out + err + caplog.text
+    assert said.count("the source holds 100 samples, fewer than n=10000") == 1
+    assert said.count("a warning the result does not carry") == 1
+
+
+def test_sys_exit_in_a_user_generator_exits_2(tmp_path, capsys, monkeypatch):
+    (tmp_path / "exiting_gen_plugin.py").write_text("def make():\n    raise SystemExit(0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = cli(capsys, "eval", "exiting_gen_plugin:make", "--dataset", "mnist-5k", "--range", "0,1",
+                         "--latent-dim", 2, "--device", "cpu")
+    assert code == 2 and "exiting_gen_plugin:make" in err and "SystemExit" in err
+
+
+def test_zero_one_floats_declared_minus_one_one_are_a_recorded_warning(tmp_path, capsys, cache_dir):
+    np.save(tmp_path / "f.npy", np.random.default_rng(0).random((20, 1, 28, 28), dtype=np.float32))
+    code, out, err = cli(capsys, "eval", tmp_path / "f.npy", "--dataset", "mnist-5k", "--range", "-1,1",
+                         "--metrics", "is", "--n", 20, "--device", "cpu", "--no-progress", "--cache-dir", cache_dir,
+                         "--json", tmp_path / "r.json")
+    assert code == 0, err
+    warnings = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    assert any("declared to be in [-1, 1] but all 20 samples lie in [0, 1]" in w for w in warnings)
+    assert "--range 0,1" in out
+
+
+def test_an_os_error_anywhere_is_one_line(capsys, monkeypatch):
+    """The backstop for filesystem errors no command foresaw (full disk, permissions)."""
+    import errno
+
+    import genbench.commands.eval as eval_command
+
+    def full_disk(args):
+        raise OSError(errno.ENOSPC, "No space left on device", "/runs/x/result.json")
+
+    monkeypatch.setattr(eval_command, "run_eval", full_disk)
+    code, out, err = cli(capsys, "eval", "x.npz", "--dataset", "mnist-5k")
+    assert code == 2
+    assert err == "genbench eval: error: /runs/x/result.json: No space left on device\n"

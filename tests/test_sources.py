@@ -126,6 +126,121 @@ def test_corrupt_and_object_npz(tmp_path):
         open_source(tmp_path / "obj.npy")
 
 
+# ---------------------------------------------------------------- arrays: untrusted sizes
+
+
+def _npy_header(shape, dtype="|u1") -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def _traced_peak(fn):
+    """(result, peak bytes allocated while fn ran); numpy's buffers are traced too."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_header_declaring_a_huge_array_is_refused_without_allocating(tmp_path, suffix):
+    """A header declaring 10¹² elements: np.load allocated (or tried to) before anything checked it."""
+    data = _npy_header((10**6, 1000, 1000)) + bytes(784)
+    path = tmp_path / f"huge{suffix}"
+    if suffix == ".npy":
+        path.write_bytes(data)
+    else:
+        import zipfile
+
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("samples.npy", data)
+
+    def open_it():
+        with pytest.raises(GenbenchError, match=r"huge\.np.*declares shape \(1000000, 1000, 1000\)"):
+            open_source(path)
+
+    _, peak = _traced_peak(open_it)
+    assert peak < 20 << 20
+
+
+def test_compressed_npz_reads_only_the_rows_asked_for(tmp_path):
+    """200 MB of zeros deflate to ~200 KB; reading 10 samples must not inflate all of it."""
+    import zipfile
+
+    n_rows = 255_000  # × 784 bytes ≈ 200 MB
+    row = np.zeros((28, 28), np.uint8)
+    path = tmp_path / "zeros.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("samples.npy", "w", force_zip64=True) as f:
+            f.write(_npy_header((n_rows, 28, 28)))
+            block = bytes(784 * 1000)
+            for _ in range(n_rows // 1000):
+                f.write(block)
+    marker = rng_images((3, 28, 28), 6)  # rows 5..7 are not zero, to check the right rows come back
+    assert path.stat().st_size < 2 << 20
+    (src, out), peak = _traced_peak(lambda: (src := open_source(path), collect(src, 10, batch_size=4)))
+    assert src.n_available == n_rows
+    assert out.shape == (10, 1, 28, 28) and not out.any()
+    assert peak < 10 << 20
+
+    # the streamed reader returns what np.load returns, batch after batch and read again
+    x = rng_images((50, 28, 28), 7)
+    x[5:8] = marker
+    np.savez_compressed(tmp_path / "r.npz", samples=x)
+    src = open_source(tmp_path / "r.npz")
+    np.testing.assert_array_equal(collect(src, 50, batch_size=7)[:, 0], x)
+    np.testing.assert_array_equal(collect(src, 9, batch_size=9)[:, 0], x[:9])
+    np.savez(tmp_path / "f.npz", samples=np.asfortranarray(x))  # Fortran order: small, read whole
+    np.testing.assert_array_equal(collect(open_source(tmp_path / "f.npz"), 50)[:, 0], x)
+
+
+def test_truncated_npz_member_is_an_error(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "t.npz", "w") as zf:
+        zf.writestr("samples.npy", _npy_header((10, 28, 28)) + bytes(784 * 3))
+    with pytest.raises(GenbenchError, match=r"t\.npz.*declares shape \(10, 28, 28\)"):
+        open_source(tmp_path / "t.npz")
+
+
+def test_resize_target_is_bounded():
+    with pytest.raises(GenbenchError, match=r"at most 4096x4096"):
+        open_source(rng_images((2, 8, 8)), resize="100000x100000")
+    assert open_source(rng_images((2, 8, 8)), resize="4096x16").image_shape == (1, 4096, 16)
+
+
+def test_reads_are_cut_to_the_byte_budget(monkeypatch):
+    """Whatever the batch size, one read holds at most READ_BUDGET_BYTES (a sample at least)."""
+    import genbench.sources.base as base
+
+    monkeypatch.setattr(base, "READ_BUDGET_BYTES", 4 * 10 * 10 * 5)  # five 10×10 float32 samples
+    x = np.random.default_rng(0).random((23, 1, 10, 10), dtype=np.float32)
+    src = open_source(x, value_range=(0, 1))
+    sizes = [len(b) for b in src.batches(23, batch_size=250)]
+    assert sizes == [5, 5, 5, 5, 3]
+    np.testing.assert_array_equal(np.concatenate(list(src.batches(23, 250))), quantize(x, (0, 1)))
+    with pytest.raises(GenbenchError, match="one sample of shape"):
+        open_source(np.zeros((2, 1, 40, 40), np.float32), value_range=(0, 1))
+
+
+def test_folder_batches_are_cut_to_the_byte_budget(tmp_path, monkeypatch):
+    """250 large images (a PNG of one colour is tiny on disk) in one batch would take tens of GB."""
+    import genbench.sources.base as base
+
+    for i in range(7):
+        write_png(tmp_path / f"{i}.png", rng_images((10, 10), i))
+    monkeypatch.setattr(base, "READ_BUDGET_BYTES", 3 * (4 * 100 + 2 * 100))  # three 10×10 images
+    src = open_source(tmp_path)
+    assert [len(b) for b in src.batches(7, batch_size=250)] == [3, 3, 1]
+
+
 # ---------------------------------------------------------------- float images and points
 
 
@@ -167,6 +282,21 @@ def test_float_range_mismatch_and_nan_are_errors():
     x[1, 0, 2, 2] = np.nan
     with pytest.raises(GenbenchError, match="NaN"):
         collect(open_source(x, value_range=(-1, 1)), 4)
+
+
+def test_zero_one_images_declared_minus_one_one_warn_once():
+    """The reverse of the mismatch above stays inside the range, so it passed silently."""
+    import warnings
+
+    x = np.random.default_rng(0).random((20, 1, 6, 6), dtype=np.float32)  # really [0, 1]
+    src = open_source(x, value_range=(-1, 1))
+    with pytest.warns(UserWarning, match=r"declared to be in \[-1, 1\] but all 20 samples lie in \[0, 1\].*--range 0,1"):
+        collect(src, 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        collect(src, 20)  # said once per source
+        collect(open_source(x * 2 - 1, value_range=(-1, 1)), 20)  # really [-1, 1]: no warning
+        collect(open_source(x[:5], value_range=(-1, 1)), 5)  # too few samples to tell
 
 
 def test_points(tmp_path):
@@ -245,10 +375,84 @@ def test_folder_jpeg_and_errors(tmp_path):
         open_source(tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(GenbenchError, match="no PNG or JPEG"):
+    with pytest.raises(GenbenchError, match="no images found"):
         open_source(empty)
     with pytest.raises(GenbenchError, match="value range does not apply"):
         open_source(tmp_path / "empty", value_range=(0, 1))
+
+
+# pytorch-fid's nine suffixes, each written by PIL in its format (grey where the format is grey-only)
+FOLDER_FORMATS = [(".bmp", {}), (".jpg", {"quality": 95}), (".jpeg", {"quality": 95}), (".pgm", {}),
+                  (".png", {}), (".ppm", {}), (".tif", {}), (".tiff", {}), (".webp", {"lossless": True})]
+
+
+@pytest.mark.parametrize("suffix, options", FOLDER_FORMATS, ids=[s for s, _ in FOLDER_FORMATS])
+def test_folder_reads_pytorch_fids_suffixes(tmp_path, suffix, options):
+    """pytorch-fid reads these nine; genbench read only PNG/JPEG and skipped the rest silently."""
+    img = rng_images((10, 12, 3), 4)
+    if suffix == ".pgm":
+        img = img[:, :, 0]
+    Image.fromarray(img).save(tmp_path / f"a{suffix}", **options)
+    Image.fromarray(img).save(tmp_path / f"B{suffix.upper()}", **options)  # upper case too
+    src = open_source(tmp_path)
+    assert src.n_available == 2
+    expect = np.asarray(Image.open(tmp_path / f"a{suffix}").convert("L" if img.ndim == 2 else "RGB"))
+    got = collect(src, 2)[1]  # sorted: "B…" < "a…"
+    np.testing.assert_array_equal(got[0] if img.ndim == 2 else got.transpose(1, 2, 0), expect)
+
+
+def test_folder_warns_once_about_skipped_files(tmp_path, caplog):
+    write_png(tmp_path / "a.png", rng_images((6, 6)))
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.json").write_text("{}")
+    with caplog.at_level("WARNING", logger="genbench"):
+        src = open_source(tmp_path)
+    said = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(said) == 1 and "skipped 2 file(s)" in said[0] and "notes.txt" in said[0]
+    assert src.describe()["skipped_files"] == {"count": 2, "example": "notes.txt"}
+    assert src.n_available == 1
+
+
+def _png_bytes(shape=(16, 16)) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(rng_images(shape, 5)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_folder_corrupt_images_are_one_line_errors(tmp_path):
+    """A truncated PNG, a PNG whose image data fails its CRC, a truncated JPEG (found only when
+    decoding) and a decompression bomb: each an error naming the file, no traceback."""
+    good = _png_bytes()
+    idat = good.find(b"IDAT")
+    cases = {
+        "truncated.png": good[: idat + 30],
+        "badcrc.png": good[: idat + 10] + bytes([good[idat + 10] ^ 0xFF]) + good[idat + 11 :],
+    }
+    for name, data in cases.items():
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        write_png(folder / "ok.png", rng_images((16, 16)))
+        (folder / name).write_bytes(data)
+        with pytest.raises(GenbenchError, match=rf"{name}: not a readable image, corrupt or truncated"):
+            collect(open_source(folder), 2)
+    folder = tmp_path / "jpeg"
+    folder.mkdir()
+    Image.fromarray(rng_images((64, 64, 3))).save(folder / "a.jpg", quality=95)
+    data = (folder / "a.jpg").read_bytes()
+    (folder / "a.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(GenbenchError, match=r"a\.jpg: not a readable image, corrupt or truncated"):
+        collect(open_source(folder), 1)
+
+
+@pytest.mark.parametrize("limit", [500, 1500])  # 64×64 = 4096 pixels: over 2× the limit (PIL's error), under (its warning)
+def test_folder_decompression_bomb_is_refused(tmp_path, monkeypatch, limit):
+    write_png(tmp_path / "bomb.png", rng_images((64, 64)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", limit)
+    with pytest.raises(GenbenchError, match=r"bomb\.png: the image is too large"):
+        open_source(tmp_path)
 
 
 # ---------------------------------------------------------------- TorchScript generators
@@ -288,6 +492,26 @@ def test_torchscript_generator_matches_direct_call(tmp_path):
     assert not np.array_equal(collect(src, 23, batch_size=5, seed=8), out)
     d = src.describe()
     assert d["type"] == "torchscript" and d["latent_dim"] == 5 and d["value_range"] == [-1.0, 1.0]
+
+
+def test_torchscript_with_flipped_weight_bytes_is_refused(tmp_path):
+    """torch.jit.load does not check the archive's CRC-32s: flipped bytes in the weights gave
+    other samples (another FID) and exit 0."""
+    import zipfile
+
+    torch.jit.script(TinyGenerator()).save(str(tmp_path / "g.pt"))
+    data = bytearray((tmp_path / "g.pt").read_bytes())
+    with zipfile.ZipFile(tmp_path / "g.pt") as zf:
+        weights = max((i for i in zf.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+        assert weights.compress_type == zipfile.ZIP_STORED and weights.file_size == 5 * 64 * 4
+    name_len, extra_len = np.frombuffer(data, "<u2", 2, weights.header_offset + 26)  # local file header
+    start = weights.header_offset + 30 + int(name_len) + int(extra_len)
+    for i in range(start + 40, start + 48):  # inside the Linear weight tensor, not a header
+        data[i] ^= 0xFF
+    (tmp_path / "bad.pt").write_bytes(bytes(data))
+    with pytest.raises(GenbenchError, match=r"bad\.pt: the archive is corrupt.*CRC"):
+        open_source(tmp_path / "bad.pt", value_range=(-1, 1), device="cpu")
+    assert open_source(tmp_path / "g.pt", value_range=(-1, 1), device="cpu").image_shape == (1, 8, 8)
 
 
 def test_latent_stream_is_batch_size_invariant():
@@ -372,6 +596,14 @@ def plugin_module(tmp_path, monkeypatch):
             def not_a_generator():
                 return 42
 
+            def exits_when_building():
+                raise SystemExit(0)
+
+            def exits_when_called():
+                def g(z):
+                    raise SystemExit(0)
+                return g
+
             VALUE = 3
             """
         )
@@ -404,6 +636,14 @@ def test_bad_entry_points(plugin_module):
         open_source(f"{plugin_module}:not_a_generator")
     with pytest.raises(GenbenchError, match="no such file"):
         open_source("does/not/exist.npz")
+
+
+@pytest.mark.parametrize("name, stage", [("exits_when_building", "building the generator failed"),
+                                         ("exits_when_called", "calling the generator")])
+def test_sys_exit_in_user_code_is_an_error_naming_it(plugin_module, name, stage):
+    """SystemExit(0) from a user generator made `genbench eval` exit 0 with no output."""
+    with pytest.raises(GenbenchError, match=rf"entry point '{plugin_module}:{name}': {stage}.*SystemExit"):
+        open_source(f"{plugin_module}:{name}", value_range=(0, 1), latent_dim=2)
 
 
 # ---------------------------------------------------------------- genbench checkpoints

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import re
 from pathlib import Path
+from typing import Iterator
 
 from genbench.errors import GenbenchError
 
@@ -14,8 +17,9 @@ log = logging.getLogger(__name__)
 
 SOURCE_HELP = (
     "samples to score: a .npz/.npy array (uint8 images N×H×W, N×H×W×C or N×C×H×W; floats need "
-    "--range; float N×2 = points), a folder of PNG/JPEG images, a TorchScript generator .pt, a "
-    "genbench checkpoint folder, or a Python entry point package.module:function"
+    "--range; float N×2 = points), a folder of images (bmp, jpg, jpeg, pgm, png, ppm, tif, tiff, "
+    "webp; read recursively), a TorchScript generator .pt, a genbench checkpoint folder, or a Python "
+    "entry point package.module:function"
 )
 
 
@@ -88,6 +92,69 @@ def register(sub) -> None:
     s.set_defaults(func=run_stats)
 
 
+def check_output_path(path: str | os.PathLike, option: str) -> Path:
+    """Refuse an output file that cannot be written *before* minutes of evaluation, not after:
+    a directory, a path under a file, or a folder without write permission."""
+    path = Path(path)
+    if path.is_dir():
+        raise GenbenchError(f"{option} {path}: is a directory; give a file name, e.g. {path / 'result.json'}")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:  # missing folders are created when writing
+        parent = parent.parent
+    if not parent.is_dir():
+        raise GenbenchError(f"{option} {path}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise GenbenchError(f"{option} {path}: no permission to write there")
+    return path
+
+
+def _save(write, path, option: str) -> None:
+    """The pre-check cannot foresee a full disk or a folder that vanished meanwhile."""
+    try:
+        write(path)
+    except OSError as exc:
+        raise GenbenchError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from exc
+
+
+class _HoldWarnings(logging.Filter):
+    """Holds back genbench's WARNING log records on the root handlers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.name.split(".")[0] == "genbench":
+            self.held.append(record)
+            return False
+        return True
+
+
+@contextlib.contextmanager
+def _warnings_said_once(printed: set[str]) -> Iterator[None]:
+    """``evaluate`` logs each warning it stores in the result, and the printed table ends with
+    the result's warnings, so the terminal showed each twice. While it runs, genbench's warnings
+    are held; afterwards those the caller put in ``printed`` are dropped, the rest are logged
+    (all of them if evaluation failed)."""
+    hold = _HoldWarnings()
+    handlers = list(logging.getLogger().handlers)
+    for h in handlers:
+        h.addFilter(hold)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.removeFilter(hold)
+        seen = set(printed)
+        for record in hold.held:
+            msg = record.getMessage()
+            if msg not in seen:
+                seen.add(msg)
+                for h in handlers:
+                    if record.levelno >= h.level:
+                        h.handle(record)
+
+
 def _open(spec, args, value_range, device):
     from genbench.sources import open_source
 
@@ -101,6 +168,8 @@ def run_eval(args: argparse.Namespace) -> int:
     metrics = parse_metrics(args.metrics)  # unknown names fail before any loading
     if args.dataset and args.reference_range:
         raise GenbenchError("--reference-range applies only with --reference")
+    if args.json:
+        check_output_path(args.json, "--json")
     device = resolve_device(args.device)
     source = _open(args.source, args, args.value_range, device)
     reference = None
@@ -114,14 +183,17 @@ def run_eval(args: argparse.Namespace) -> int:
 
             reference = open_source(args.reference, value_range=args.reference_range, resize=args.resize,
                                     device=device)
-    result = evaluate(
-        source, dataset=args.dataset, split=args.split, reference=reference, metrics=metrics, n=args.n,
-        extractor=args.extractor, device=device, batch_size=args.batch_size, seed=args.seed,
-        data_root=args.data_root, cache_dir=args.cache_dir, progress=args.progress, bootstrap=args.bootstrap,
-    )
+    in_table: set[str] = set()
+    with _warnings_said_once(in_table):
+        result = evaluate(
+            source, dataset=args.dataset, split=args.split, reference=reference, metrics=metrics, n=args.n,
+            extractor=args.extractor, device=device, batch_size=args.batch_size, seed=args.seed,
+            data_root=args.data_root, cache_dir=args.cache_dir, progress=args.progress, bootstrap=args.bootstrap,
+        )
+        in_table.update(result.warnings)  # format_table prints them below the numbers
     print(result.format_table())
     if args.json:
-        result.save_json(args.json)
+        _save(result.save_json, args.json, "--json")
         print(f"\nwrote {args.json}")
     return 0
 
@@ -134,6 +206,7 @@ def run_stats(args: argparse.Namespace) -> int:
         raise GenbenchError("give either SOURCE or --dataset NAME (not both)")
     if not str(args.out).endswith(".npz"):
         raise GenbenchError(f"--out {args.out}: statistics are written as .npz (pytorch-fid's format)")
+    check_output_path(args.out, "--out")
     device = resolve_device(args.device)
     source = None if args.source is None else _open(args.source, args, args.value_range, device)
     stats = compute_reference_stats(
@@ -141,7 +214,7 @@ def run_stats(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, seed=args.seed, data_root=args.data_root, cache_dir=args.cache_dir,
         progress=args.progress,
     )
-    stats.save_npz(args.out)
+    _save(stats.save_npz, args.out, "--out")
     print(f"wrote {args.out}: mu {tuple(stats.mu.shape)}, sigma {tuple(stats.sigma.shape)}, n={stats.n}, "
           f"extractor {stats.extractor.get('name') if stats.extractor else '?'}")
     return 0

@@ -12,14 +12,13 @@ pytorch-fid.
 
 Weights (``pt_inception-2015-12-05-6726825d.pth``) are looked up, in order, at
 ``$GENBENCH_INCEPTION_WEIGHTS``, in torch hub's checkpoint cache (where pytorch-fid's own
-download lands), and — when the machine is online — downloaded there from pytorch-fid's URL.
+download lands), and — unless ``GENBENCH_OFFLINE=1`` — downloaded there from pytorch-fid's URL.
 They are loaded with ``weights_only=True`` (no pickled code runs).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -31,6 +30,7 @@ from torch import nn
 
 from genbench.device import resolve_device
 from genbench.errors import GenbenchError
+from genbench.hashing import sha256_file
 from genbench.features.base import ExtractorIdentity, Features, ImageBatches
 
 logger = logging.getLogger(__name__)
@@ -63,8 +63,15 @@ def _download(url: str, dest: Path, progress: bool) -> None:
     torch.hub.download_url_to_file(url, str(dest), hash_prefix=OFFICIAL_SHA256_PREFIX, progress=progress)
 
 
+def offline() -> bool:
+    """``GENBENCH_OFFLINE`` set to anything but "" or "0": never touch the network (the data
+    loaders honour the same switch)."""
+    return os.environ.get("GENBENCH_OFFLINE", "") not in ("", "0")
+
+
 def find_weights(*, download: bool = True, progress: bool = True) -> Path:
-    """The weights file: ``$GENBENCH_INCEPTION_WEIGHTS``, else the hub cache, else downloaded there."""
+    """The weights file: ``$GENBENCH_INCEPTION_WEIGHTS``, else the hub cache, else downloaded
+    there (never with ``download=False`` or ``GENBENCH_OFFLINE=1``)."""
     env = os.environ.get(WEIGHTS_ENV)
     if env:
         path = Path(env).expanduser()
@@ -78,7 +85,9 @@ def find_weights(*, download: bool = True, progress: bool = True) -> Path:
     if path.is_file():
         return path
     reason = "downloading is switched off"
-    if download:
+    if download and offline():
+        reason = "GENBENCH_OFFLINE is set, so it was not downloaded"
+    elif download:
         logger.info("downloading the FID Inception weights from %s to %s", WEIGHTS_URL, path)
         try:
             _download(WEIGHTS_URL, path, progress)
@@ -102,11 +111,7 @@ def weights_sha256(path: Path) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if key not in _SHA256_CACHE:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _SHA256_CACHE[key] = h.hexdigest()
+        _SHA256_CACHE[key] = sha256_file(path)
     return _SHA256_CACHE[key]
 
 

@@ -5,7 +5,7 @@ turned into contract-form samples, batch by batch, with a description for proven
 
 - ``np.ndarray`` / ``torch.Tensor`` in memory, or a ``.npy`` / ``.npz`` file → stored samples;
 - a folder holding ``config.json`` → a genbench baseline checkpoint (``baselines.load``);
-- any other folder → PNG/JPEG images, read recursively in sorted order;
+- any other folder → images (pytorch-fid's nine suffixes), read recursively in sorted order;
 - a ``.pt`` / ``.pth`` / ``.ts`` file → a TorchScript generator (pickled models are refused);
 - ``package.module:function`` (not an existing path) → a Python entry point returning a generator.
 """
@@ -100,7 +100,7 @@ def open_source(spec, *, value_range=None, latent_dim=None, resize=None, device=
         )
     raise GenbenchError(
         f"{path}: unsupported file type {suffix or '(no suffix)'!r}; genbench reads .npz/.npy arrays, "
-        "folders of PNG/JPEG images, TorchScript generators (.pt/.pth), genbench checkpoint "
+        "folders of images (png, jpg, bmp, tif, webp, …), TorchScript generators (.pt/.pth), genbench checkpoint "
         "folders and 'package.module:function' entry points"
     )
 

@@ -8,17 +8,17 @@ refuses to guess: ambiguous layouts and float images without a declared range ar
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator, Literal
 
 import numpy as np
 
 from genbench.errors import GenbenchError
+from genbench.hashing import sha256_file  # noqa: F401  (re-exported: sources and evaluate use it from here)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,10 @@ Kind = Literal["image", "points"]
 # 0..255 data declared as [0, 1]); small overshoots (a generator without a final tanh) are
 # clipped, exactly as saving to PNG would.
 _RANGE_OVERSHOOT_LIMIT = 0.25
+# The reverse mistake, [0, 1] data declared as [-1, 1], stays inside the range, so it cannot be an
+# error; when this many float samples never went below 0 it is a warning (stored in the result).
+# [-1, 1] generators put their background at -1, so a real one goes below 0 within a few samples.
+_RANGE_WARNING_MIN_SAMPLES = 10
 
 
 def parse_value_range(value_range) -> ValueRange | None:
@@ -57,8 +61,14 @@ def parse_value_range(value_range) -> ValueRange | None:
     return vr
 
 
+# The largest resize target: a 4096×4096 RGB image is 50 MB, already far beyond what any feature
+# extractor looks at (Inception resizes to 299×299); `--resize 100000x100000` would ask for 30 GB
+# per image.
+MAX_RESIZE_SIDE = 4096
+
+
 def parse_resize(resize) -> tuple[int, int] | None:
-    """``None``, ``(H, W)`` or ``"HxW"`` → ``(H, W)``."""
+    """``None``, ``(H, W)`` or ``"HxW"`` → ``(H, W)``, each side at most :data:`MAX_RESIZE_SIDE`."""
     if resize is None:
         return None
     try:
@@ -73,6 +83,11 @@ def parse_resize(resize) -> tuple[int, int] | None:
         raise GenbenchError(f"resize {resize!r} is not a size: give (H, W), on the command line HxW (e.g. 28x28)")
     if min(size) < 1:
         raise GenbenchError(f"resize {resize!r}: height and width must be positive")
+    if max(size) > MAX_RESIZE_SIDE:
+        raise GenbenchError(
+            f"resize {resize!r}: at most {MAX_RESIZE_SIDE}x{MAX_RESIZE_SIDE} (larger images only cost memory: "
+            "feature extractors work at 299×299 or less)"
+        )
     return size
 
 
@@ -159,6 +174,9 @@ class Converter:
         self.where = where
         self.n_clipped = 0  # float values outside the declared range, clipped when quantising
         self.n_values = 0
+        self.n_float_samples = 0
+        self.min_value = math.inf  # smallest float value seen, for check_declared_range()
+        self._range_warned = False
         dtype = np.dtype(dtype)
         self.is_float = np.issubdtype(dtype, np.floating)
         if layout.kind == "points":
@@ -229,7 +247,23 @@ class Converter:
                 )
             self.n_clipped += int(np.count_nonzero((x < lo) | (x > hi)))
             self.n_values += int(x.size)
+            self.n_float_samples += int(x.shape[0])
+            self.min_value = min(self.min_value, xmin)
         return quantize(x, self.value_range)
+
+    def check_declared_range(self) -> None:
+        """Called by sources after their last batch: warn (once) when float images declared in
+        [-1, 1] never went below 0 over enough samples: they are most likely [0, 1] images, which
+        read as [-1, 1] turn into mid-grey-to-white pictures and a wrong score."""
+        if (self.value_range == (-1.0, 1.0) and not self._range_warned and self.min_value >= 0
+                and self.n_float_samples >= _RANGE_WARNING_MIN_SAMPLES):
+            self._range_warned = True
+            warnings.warn(
+                f"{self.where}: the images were declared to be in [-1, 1] but all {self.n_float_samples} "
+                f"samples lie in [0, 1] (smallest value {self.min_value:.4g}); if they are [0, 1] images, "
+                "give --range 0,1 (value_range=(0, 1)): read as [-1, 1] they score as washed-out pictures",
+                UserWarning, stacklevel=2,
+            )
 
     def describe(self) -> dict:
         d = {"layout": self.layout.name}
@@ -269,12 +303,27 @@ def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+# The most bytes one read of samples may take: its raw rows, their float32 working copy
+# and the converted (possibly resized) uint8 images are each kept under this. A single sample
+# must fit (a 4096×4096 RGB float64 image is 400 MB).
+READ_BUDGET_BYTES = 512 << 20
+
+
+def rows_per_read(sample_shape, dtype, resize, where: str) -> int:
+    """How many samples one read may take within :data:`READ_BUDGET_BYTES`: the raw rows, their
+    float32 working copy (quantising, range checks) and the uint8 output each fit in it."""
+    values = math.prod(int(s) for s in sample_shape)
+    raw = values * np.dtype(dtype).itemsize
+    if raw > READ_BUDGET_BYTES:
+        raise GenbenchError(
+            f"{where}: one sample of shape {tuple(sample_shape)} and dtype {dtype} takes {raw:,} bytes, "
+            f"more than genbench reads at once ({READ_BUDGET_BYTES >> 20} MiB); samples are images up to "
+            "4096×4096 or 2-D points"
+        )
+    cost = max(raw, 4 * values, 1)
+    if resize is not None:  # the resized output, at most 3 channels of uint8
+        cost = max(cost, 3 * resize[0] * resize[1])
+    return max(1, READ_BUDGET_BYTES // cost)
 
 
 def check_count(n, batch_size, n_available: int | None, where: str) -> tuple[int, int]:

@@ -1,4 +1,16 @@
-"""A folder of PNG/JPEG images, read recursively in sorted order.
+"""A folder of images, read recursively in sorted order.
+
+The file types are pytorch-fid's nine (bmp, jpg, jpeg, pgm, png, ppm, tif, tiff, webp). Unlike
+pytorch-fid, which reads only the folder's top level and only lower-case suffixes, genbench
+also reads subfolders and upper-case suffixes; on a flat folder both read the same files in the
+same order. Other files are skipped with one warning (count and an example) and recorded in
+``describe()``: a silently skipped image would change the score without anyone knowing.
+
+Every file is checked before any work: its header (mode, size) and, through PIL's ``verify()``,
+its integrity (a PNG's CRCs, a truncated file), so a corrupt image is a one-line error naming
+it. Images over PIL's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``, about 89
+megapixels) are refused rather than decoded, and a batch holds no more images than fit in
+``READ_BUDGET_BYTES`` (250 large images in one batch would take tens of GB).
 
 Channels: if every image is greyscale the folder gives 1-channel images; if any image is in
 colour, every image is converted to RGB (greyscale ones replicated to three channels, alpha
@@ -11,51 +23,93 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
 
 from genbench.errors import GenbenchError
+from genbench.hashing import sha256_file
+from genbench.sources import base
 from genbench.sources.base import SampleSource, check_count
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# pytorch-fid's IMAGE_EXTENSIONS (pytorch_fid/fid_score.py), matched case-insensitively.
+IMAGE_SUFFIXES = (".bmp", ".jpg", ".jpeg", ".pgm", ".png", ".ppm", ".tif", ".tiff", ".webp")
+# What PIL raises for a file it cannot decode: UnidentifiedImageError and truncation are OSError,
+# a bad PNG CRC or chunk is SyntaxError, odd headers give ValueError/EOFError, and an image over
+# the pixel limit is DecompressionBombError (or the warning, turned into an error here).
+_PIL_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError,
+               Image.DecompressionBombWarning)
 GREY_MODES = {"1", "L", "LA", "La"}
 COLOUR_MODES = {"P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"}
 
 
+def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(image files, other files) under ``folder``, each sorted by relative path."""
+    images, others = [], []
+    for p in folder.rglob("*"):
+        if p.is_file():
+            (images if p.suffix.lower() in IMAGE_SUFFIXES else others).append(p)
+    key = lambda p: p.relative_to(folder).as_posix()  # noqa: E731
+    return sorted(images, key=key), sorted(others, key=key)
+
+
 def list_images(folder: Path) -> list[Path]:
-    files = [p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+    return _walk(folder)[0]
+
+
+def _open_checked(path: Path):
+    """``Image.open`` with the decompression-bomb warning as an error: a 90-megapixel image is
+    not a generated sample, and decoding a batch of them would exhaust memory."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        return Image.open(path)
+
+
+def _unreadable(path: Path, exc: BaseException) -> GenbenchError:
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return GenbenchError(
+            f"{path}: the image is too large to be a sample (over {Image.MAX_IMAGE_PIXELS} pixels, "
+            "PIL's decompression-bomb limit); resize it first"
+        )
+    return GenbenchError(f"{path}: not a readable image, corrupt or truncated ({type(exc).__name__}: {exc})")
 
 
 class ImageFolderSource(SampleSource):
     def __init__(self, folder: str | Path, *, resize: tuple[int, int] | None = None):
-        from PIL import Image, UnidentifiedImageError
-
         self.folder = Path(folder)
-        self.files = list_images(self.folder)
+        self.files, skipped = _walk(self.folder)
         if not self.files:
             raise GenbenchError(
-                f"{self.folder}: no PNG or JPEG images found (searched recursively for "
+                f"{self.folder}: no images found (searched recursively for "
                 f"{', '.join(IMAGE_SUFFIXES)}); a genbench checkpoint folder needs config.json "
                 "and model.safetensors"
             )
+        self.skipped = None  # recorded in describe(): the protocol says what was left out
+        if skipped:
+            self.skipped = {"count": len(skipped), "example": skipped[0].relative_to(self.folder).as_posix()}
+            log.warning("%s: skipped %d file(s) that are not images (%s), e.g. %s", self.folder, len(skipped),
+                        "/".join(s.lstrip(".") for s in IMAGE_SUFFIXES), self.skipped["example"])
         self.resize = resize
         sizes: dict[tuple[int, int], Path] = {}
         any_colour = False
-        from tqdm.auto import tqdm
+        max_pixels = 0
 
-        # Headers only: cheap, and every problem is found before any work. (Bar only on a terminal.)
+        # Every problem is found before any work: the header, then verify() reads the whole file
+        # (CRCs, truncation) without decoding pixels. (Bar only on a terminal.)
         for path in tqdm(self.files, desc="checking images", unit="file", leave=False, disable=None,
                          mininterval=1.0):
             try:
-                with Image.open(path) as im:
+                with _open_checked(path) as im:
                     mode, (w, h) = im.mode, im.size
-            except (UnidentifiedImageError, OSError) as exc:
-                raise GenbenchError(f"{path}: not a readable image ({exc})") from exc
+                    im.verify()
+            except _PIL_ERRORS as exc:
+                raise _unreadable(path, exc) from exc
             if mode not in GREY_MODES | COLOUR_MODES:
                 raise GenbenchError(
                     f"{path}: image mode {mode!r} (16-bit or floating point) is not supported; "
@@ -63,6 +117,7 @@ class ImageFolderSource(SampleSource):
                 )
             any_colour |= mode in COLOUR_MODES
             sizes.setdefault((h, w), path)
+            max_pixels = max(max_pixels, h * w)
             if resize is None and len(sizes) > 1:
                 (h0, w0), first = next(iter(sizes.items()))
                 raise GenbenchError(
@@ -74,6 +129,9 @@ class ImageFolderSource(SampleSource):
         self.pil_mode = "RGB" if any_colour else "L"
         self.size = resize if resize is not None else next(iter(sizes))
         self._sha256: str | None = None
+        # Images per read within the byte budget: each decoded (up to 4 bytes a pixel) and stacked.
+        out = self.channels * self.size[0] * self.size[1]
+        self._images_per_read = max(1, base.READ_BUDGET_BYTES // (4 * max_pixels + 2 * out))
         log.info("%s: %d images, %d channel(s), %dx%d", self.folder, len(self.files), self.channels, *self.size)
 
     @property
@@ -89,30 +147,30 @@ class ImageFolderSource(SampleSource):
         return (self.channels, *self.size)
 
     def _load(self, path: Path) -> np.ndarray:
-        from PIL import Image
-
-        with Image.open(path) as im:
-            im = im.convert(self.pil_mode)
-            if self.resize is not None and (im.height, im.width) != tuple(self.resize):
-                im = im.resize((self.resize[1], self.resize[0]), Image.BICUBIC)
-            arr = np.asarray(im, dtype=np.uint8)
+        try:  # verify() does not decode pixels: a bad JPEG/WebP stream or a file changed since shows here
+            with _open_checked(path) as im:
+                im = im.convert(self.pil_mode)
+                if self.resize is not None and (im.height, im.width) != tuple(self.resize):
+                    im = im.resize((self.resize[1], self.resize[0]), Image.BICUBIC)
+                arr = np.asarray(im, dtype=np.uint8)
+        except _PIL_ERRORS as exc:
+            raise _unreadable(path, exc) from exc
         return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
     def batches(self, n: int, batch_size: int = 250, seed: int = 0) -> Iterator[np.ndarray]:
         n, batch_size = check_count(n, batch_size, self.n_available, str(self.folder))
-        for start in range(0, n, batch_size):
-            yield np.stack([self._load(p) for p in self.files[start : min(start + batch_size, n)]])
+        step = min(batch_size, self._images_per_read)
+        for start in range(0, n, step):
+            yield np.stack([self._load(p) for p in self.files[start : min(start + step, n)]])
 
     def sha256(self) -> str:
         """Content hash over every file's relative path and bytes (computed once, on demand)."""
         if self._sha256 is None:
             h = hashlib.sha256()
-            from tqdm.auto import tqdm
-
             for path in tqdm(self.files, desc="hashing images", unit="file", leave=False, disable=None,
                              mininterval=1.0):
                 h.update(path.relative_to(self.folder).as_posix().encode() + b"\0")
-                h.update(hashlib.sha256(path.read_bytes()).digest())
+                h.update(bytes.fromhex(sha256_file(path)))
             self._sha256 = h.hexdigest()
         return self._sha256
 
@@ -127,4 +185,6 @@ class ImageFolderSource(SampleSource):
             "image_size": list(self.size),
             "resize": list(self.resize) if self.resize else None,
             "order": "sorted relative paths",
+            "files": "recursive; suffixes " + ", ".join(IMAGE_SUFFIXES) + " (any case)",
+            "skipped_files": self.skipped,
         }

@@ -22,6 +22,7 @@ import re
 import sys
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -86,7 +87,9 @@ class GeneratorSource(ModelSource):
         with torch.no_grad():
             try:
                 out = self.generator(zt)
-            except Exception as exc:  # the user's model: say where it failed, keep the cause
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # the user's model (even its sys.exit): say where it failed
                 raise GenbenchError(
                     f"{self._where}: calling the generator on latents of shape {tuple(z.shape)} failed: "
                     f"{type(exc).__name__}: {exc}"
@@ -121,6 +124,7 @@ class GeneratorSource(ModelSource):
             b = min(batch_size, n - start)
             z = rng.standard_normal((b, self.latent_dim), dtype=np.float32)
             yield conv(self._generate(z))
+        conv.check_declared_range()
 
     def describe(self) -> dict:
         conv = self._ensure_converter()
@@ -166,8 +170,30 @@ def _is_torchscript(path: Path) -> bool:
     )
 
 
+def verify_zip_archive(path: Path) -> None:
+    """Check every member of a zip archive against its CRC-32, reading 1 MiB at a time.
+
+    A TorchScript file is a zip archive, and torch's reader does not check the CRCs: a file with
+    flipped bytes in its weights loads and is scored, giving a different number without any
+    complaint. Reading the file once more is cheap next to generating samples.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                with zf.open(info) as member:
+                    while member.read(1 << 20):
+                        pass
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError) as exc:  # RuntimeError: an encrypted member
+        raise GenbenchError(
+            f"{path}: the archive is corrupt ({exc}): the file was damaged or altered after it was "
+            "saved; copy or export it again"
+        ) from exc
+
+
 def open_torch_file(path: Path, *, latent_dim=None, value_range=None, resize=None, device=None) -> GeneratorSource:
-    """A TorchScript generator; anything else saved by torch is refused without unpickling code."""
+    """A TorchScript generator; anything else saved by torch is refused without unpickling code.
+    The archive's checksums are verified first (torch does not)."""
     import torch
 
     from genbench.device import resolve_device
@@ -175,6 +201,7 @@ def open_torch_file(path: Path, *, latent_dim=None, value_range=None, resize=Non
     where = str(path)
     if not _is_torchscript(path):
         _refuse_torch_save_file(path)
+    verify_zip_archive(path)
     dev = resolve_device(device)
     try:
         with warnings.catch_warnings():  # torch.jit.load is deprecated in favour of torch.export
@@ -231,7 +258,9 @@ def open_entry_point(spec: str, *, latent_dim=None, value_range=None, resize=Non
             f"entry point {spec!r}: cannot import module {module_name!r} ({exc}); it must be "
             "installed or importable from the current directory"
         ) from exc
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # user code: a sys.exit(0) in it must not end genbench with exit 0
         raise GenbenchError(f"entry point {spec!r}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     obj = module
     for part in attr_path.split("."):
@@ -248,7 +277,9 @@ def open_entry_point(spec: str, *, latent_dim=None, value_range=None, resize=Non
     log.info("calling entry point %s to build the generator", spec)
     try:
         generator = obj(device=dev) if takes_device else obj()
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
         raise GenbenchError(f"entry point {spec!r}: building the generator failed: {type(exc).__name__}: {exc}") from exc
     if not callable(generator):
         raise GenbenchError(

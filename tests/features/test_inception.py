@@ -167,8 +167,8 @@ def test_is_an_extractor_with_the_file_hash_as_identity(weights_home):
 def test_weights_are_hashed_once_per_process(weights_home, monkeypatch):
     InceptionV3FidExtractor()  # ensure the file was seen once
     calls = []
-    real_sha256 = hashlib.sha256
-    monkeypatch.setattr(inception.hashlib, "sha256", lambda *a: calls.append(a) or real_sha256(*a))
+    real_sha256_file = inception.sha256_file
+    monkeypatch.setattr(inception, "sha256_file", lambda *a: calls.append(a) or real_sha256_file(*a))
     InceptionV3FidExtractor()
     assert calls == []
 
@@ -190,6 +190,7 @@ def test_env_override_is_used_before_the_hub_cache(weights_home, tmp_path, monke
 def test_missing_weights_offline_names_the_file_both_places_and_the_url(tmp_path, monkeypatch):
     empty_home = tmp_path / "empty_torch_home"
     use_torch_home(monkeypatch, empty_home)
+    monkeypatch.delenv("GENBENCH_OFFLINE")  # a machine that believes it is online, without network
     attempts = []
 
     def offline(url, dest, progress):  # stands in for torch.hub's download: no network is touched
@@ -209,6 +210,21 @@ def test_missing_weights_offline_names_the_file_both_places_and_the_url(tmp_path
     with pytest.raises(GenbenchError, match="downloading is switched off"):
         get_extractor("inception-v3-fid", download=False)
     assert attempts == []
+
+
+def test_genbench_offline_never_attempts_the_download(tmp_path, monkeypatch):
+    """GENBENCH_OFFLINE=1 (set for every test by conftest) must keep genbench off the network;
+    the weights download was attempted anyway."""
+    empty_home = tmp_path / "empty_torch_home"
+    use_torch_home(monkeypatch, empty_home)
+    attempts = []
+    monkeypatch.setattr(inception, "_download", lambda url, dest, progress: attempts.append(url))
+    with pytest.raises(GenbenchError) as info:
+        get_extractor("inception-v3-fid")
+    assert attempts == []
+    hub_path = empty_home / "hub" / "checkpoints" / WEIGHTS_FILENAME
+    for needle in ("GENBENCH_OFFLINE is set", str(hub_path), WEIGHTS_URL, WEIGHTS_ENV):
+        assert needle in str(info.value)
 
 
 @pytest.mark.parametrize("content", [b"not a checkpoint at all", b"PK\x03\x04truncated zip"])
