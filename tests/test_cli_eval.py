@@ -253,6 +253,19 @@ def test_eval_says_each_warning_once(tmp_path, capsys, caplog, monkeypatch):
     assert said.count("a warning the result does not carry") == 1
 
 
+def test_the_mnist_fallback_is_said_once(tmp_path, capsys, caplog, cache_dir):
+    """The dataset returns its fallback warning (it does not log it); eval's table says it once."""
+    import logging
+
+    np.save(tmp_path / "d.npy", np.zeros((20, 1, 28, 28), np.uint8))
+    with caplog.at_level(logging.INFO):
+        code, out, err = cli(capsys, "eval", tmp_path / "d.npy", "--dataset", "mnist", "--metrics", "is", "--n", 20,
+                             "--device", "cpu", "--no-progress", "--cache-dir", cache_dir,
+                             "--data-root", tmp_path / "nothing")
+    assert code == 0, err
+    assert (out + err + caplog.text).count("MNIST was not found") == 1
+
+
 def test_sys_exit_in_a_user_generator_exits_2(tmp_path, capsys, monkeypatch):
     (tmp_path / "exiting_gen_plugin.py").write_text("def make():\n    raise SystemExit(0)\n")
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import re
 from pathlib import Path
-from typing import Iterator
 
 from genbench.errors import GenbenchError
 
@@ -116,45 +114,6 @@ def _save(write, path, option: str) -> None:
         raise GenbenchError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from exc
 
 
-class _HoldWarnings(logging.Filter):
-    """Holds back genbench's WARNING log records on the root handlers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.held: list[logging.LogRecord] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno == logging.WARNING and record.name.split(".")[0] == "genbench":
-            self.held.append(record)
-            return False
-        return True
-
-
-@contextlib.contextmanager
-def _warnings_said_once(printed: set[str]) -> Iterator[None]:
-    """``evaluate`` logs each warning it stores in the result, and the printed table ends with
-    the result's warnings, so the terminal showed each twice. While it runs, genbench's warnings
-    are held; afterwards those the caller put in ``printed`` are dropped, the rest are logged
-    (all of them if evaluation failed)."""
-    hold = _HoldWarnings()
-    handlers = list(logging.getLogger().handlers)
-    for h in handlers:
-        h.addFilter(hold)
-    try:
-        yield
-    finally:
-        for h in handlers:
-            h.removeFilter(hold)
-        seen = set(printed)
-        for record in hold.held:
-            msg = record.getMessage()
-            if msg not in seen:
-                seen.add(msg)
-                for h in handlers:
-                    if record.levelno >= h.level:
-                        h.handle(record)
-
-
 def _open(spec, args, value_range, device):
     from genbench.sources import open_source
 
@@ -183,14 +142,12 @@ def run_eval(args: argparse.Namespace) -> int:
 
             reference = open_source(args.reference, value_range=args.reference_range, resize=args.resize,
                                     device=device)
-    in_table: set[str] = set()
-    with _warnings_said_once(in_table):
-        result = evaluate(
-            source, dataset=args.dataset, split=args.split, reference=reference, metrics=metrics, n=args.n,
-            extractor=args.extractor, device=device, batch_size=args.batch_size, seed=args.seed,
-            data_root=args.data_root, cache_dir=args.cache_dir, progress=args.progress, bootstrap=args.bootstrap,
-        )
-        in_table.update(result.warnings)  # format_table prints them below the numbers
+    # evaluate() returns its warnings instead of logging them; format_table prints them once.
+    result = evaluate(
+        source, dataset=args.dataset, split=args.split, reference=reference, metrics=metrics, n=args.n,
+        extractor=args.extractor, device=device, batch_size=args.batch_size, seed=args.seed,
+        data_root=args.data_root, cache_dir=args.cache_dir, progress=args.progress, bootstrap=args.bootstrap,
+    )
     print(result.format_table())
     if args.json:
         _save(result.save_json, args.json, "--json")

@@ -157,8 +157,8 @@ def load_mnist(data_root: str | os.PathLike | None = None) -> Dataset:
         reason = download(root)
         files = find_files(root) if reason is None else None
         if files is None:
+            # Returned, not logged: every consumer (eval's table, the runner, stats) says it once.
             message = fallback_warning(root, reason or "the download left no files")
-            logger.warning(message)
             fallback = load_mnist5k()
             return Dataset(
                 name=fallback.name,

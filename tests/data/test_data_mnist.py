@@ -1,6 +1,5 @@
 """Full MNIST from local IDX files (synthetic stand-ins of the real sizes) and the loud fallback."""
 
-import logging
 
 import numpy as np
 import pytest
@@ -63,9 +62,8 @@ def test_data_root_from_environment(tmp_path, monkeypatch):
     assert str(tmp_path / "env-root" / "MNIST" / "raw") in ds.warnings[0]
 
 
-def test_fallback_is_loud_and_changes_the_fingerprint(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="genbench.data.mnist"):
-        ds = load_dataset("mnist", data_root=tmp_path)
+def test_fallback_is_loud_and_changes_the_fingerprint(tmp_path):
+    ds = load_dataset("mnist", data_root=tmp_path)
     assert ds.name == "mnist-5k"
     assert len(ds.warnings) == 1
     message = ds.warnings[0]
@@ -73,7 +71,6 @@ def test_fallback_is_loud_and_changes_the_fingerprint(tmp_path, caplog):
     assert str(tmp_path / "MNIST" / "raw") in message
     assert "train-images-idx3-ubyte" in message and "t10k-labels-idx1-ubyte" in message
     assert "mnist-5k instead" in message and "different fingerprint" in message
-    assert message in caplog.text
     assert ds.fingerprint.name != "mnist"
     assert ds.fingerprint == load_dataset("mnist-5k").fingerprint
 
