@@ -191,24 +191,29 @@ def verify_zip_archive(path: Path) -> None:
         ) from exc
 
 
-def open_torch_file(path: Path, *, latent_dim=None, value_range=None, resize=None, device=None) -> GeneratorSource:
-    """A TorchScript generator; anything else saved by torch is refused without unpickling code.
-    The archive's checksums are verified first (torch does not)."""
+def load_torchscript(path: Path, device, what: str = "generator"):
+    """A TorchScript module from ``path``: anything else saved by torch is refused without
+    unpickling code, and the archive's checksums are verified first (torch does not)."""
     import torch
 
-    from genbench.device import resolve_device
-
-    where = str(path)
     if not _is_torchscript(path):
         _refuse_torch_save_file(path)
     verify_zip_archive(path)
-    dev = resolve_device(device)
     try:
         with warnings.catch_warnings():  # torch.jit.load is deprecated in favour of torch.export
             warnings.simplefilter("ignore", FutureWarning)
-            generator = torch.jit.load(str(path), map_location=dev)
+            return torch.jit.load(str(path), map_location=device)
     except Exception as exc:
-        raise GenbenchError(f"{where}: cannot load the TorchScript generator ({exc})") from exc
+        raise GenbenchError(f"{path}: cannot load the TorchScript {what} ({exc})") from exc
+
+
+def open_torch_file(path: Path, *, latent_dim=None, value_range=None, resize=None, device=None) -> GeneratorSource:
+    """A TorchScript generator (see ``load_torchscript``)."""
+    from genbench.device import resolve_device
+
+    where = str(path)
+    dev = resolve_device(device)
+    generator = load_torchscript(path, dev)
     latent_dim = _resolve_latent_dim(latent_dim, generator, where)
     provenance = {"type": "torchscript", "path": str(path.resolve()), "sha256": sha256_file(path)}
     return GeneratorSource(generator, latent_dim=latent_dim, value_range=value_range, resize=resize,
@@ -241,13 +246,11 @@ def is_entry_point(spec: str) -> bool:
     return bool(ENTRY_POINT_RE.match(spec))
 
 
-def open_entry_point(spec: str, *, latent_dim=None, value_range=None, resize=None, device=None) -> GeneratorSource:
-    """``package.module:function``: ``function()`` (given ``device=`` if it accepts it) returns
-    the generator callable. The current directory is importable, as for ``python -m``."""
-    from genbench.device import resolve_device
-
+def build_from_entry_point(spec: str, device, what: str = "generator") -> tuple[Callable, str | None]:
+    """Import ``package.module:function`` (the current directory importable, as for ``python -m``)
+    and call it, with ``device=`` if it accepts it; returns what it built and the module's file.
+    Any exception from user code, even ``SystemExit``, becomes an error naming the entry point."""
     module_name, _, attr_path = spec.partition(":")
-    dev = resolve_device(device)
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.append(cwd)
@@ -274,24 +277,32 @@ def open_entry_point(spec: str, *, latent_dim=None, value_range=None, resize=Non
         takes_device = "device" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
     except (TypeError, ValueError):
         takes_device = False
-    log.info("calling entry point %s to build the generator", spec)
+    log.info("calling entry point %s to build the %s", spec, what)
     try:
-        generator = obj(device=dev) if takes_device else obj()
+        built = obj(device=device) if takes_device else obj()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
-        raise GenbenchError(f"entry point {spec!r}: building the generator failed: {type(exc).__name__}: {exc}") from exc
+        raise GenbenchError(f"entry point {spec!r}: building the {what} failed: {type(exc).__name__}: {exc}") from exc
+    import torch
+
+    if isinstance(built, torch.nn.Module):
+        built = built.to(device)
+    return built, getattr(module, "__file__", None)
+
+
+def open_entry_point(spec: str, *, latent_dim=None, value_range=None, resize=None, device=None) -> GeneratorSource:
+    """``package.module:function``: ``function()`` returns the generator callable."""
+    from genbench.device import resolve_device
+
+    dev = resolve_device(device)
+    generator, module_file = build_from_entry_point(spec, dev)
     if not callable(generator):
         raise GenbenchError(
             f"entry point {spec!r} returned {type(generator).__name__}; it must return a generator "
             "callable mapping a latent tensor (B×latent_dim) to samples"
         )
-    import torch
-
-    if isinstance(generator, torch.nn.Module):
-        generator = generator.to(dev)
     latent_dim = _resolve_latent_dim(latent_dim, generator, f"entry point {spec!r}")
-    provenance = {"type": "entry-point", "entry_point": spec,
-                  "module_file": getattr(module, "__file__", None)}
+    provenance = {"type": "entry-point", "entry_point": spec, "module_file": module_file}
     return GeneratorSource(generator, latent_dim=latent_dim, value_range=value_range, resize=resize,
                            device=dev, where=f"entry point {spec!r}", provenance=provenance)

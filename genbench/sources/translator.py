@@ -13,11 +13,7 @@ here is a deterministic function of the input).
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
 import os
-import sys
-import warnings
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -29,7 +25,7 @@ from genbench.device import resolve_device
 from genbench.errors import GenbenchError
 from genbench.sources.base import Converter, SampleSource, ValueRange, check_count, detect_layout, sha256_file
 from genbench.sources.checkpoint import is_checkpoint_dir
-from genbench.sources.generators import _is_torchscript, _refuse_torch_save_file, is_entry_point
+from genbench.sources.generators import build_from_entry_point, is_entry_point, load_torchscript
 
 TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts", ".ptl", ".jit")
 
@@ -128,19 +124,12 @@ def open_translator(spec, inputs, *, value_range=None, resize=None, device=None)
     if is_checkpoint_dir(path):
         return _open_checkpoint(path, inputs, value_range, resize, dev)
     if path.is_file() and path.suffix.lower() in TORCHSCRIPT_SUFFIXES:
-        if not _is_torchscript(path):
-            _refuse_torch_save_file(path)
-        try:
-            with warnings.catch_warnings():  # torch.jit.load is deprecated in favour of torch.export
-                warnings.simplefilter("ignore", FutureWarning)
-                module = torch.jit.load(str(path), map_location=dev)
-        except Exception as exc:
-            raise GenbenchError(f"{path}: cannot load the TorchScript translator ({exc})") from exc
+        module = load_torchscript(path, dev, "translator")
         provenance = {"source": "torchscript", "path": str(path.resolve()), "sha256": sha256_file(path)}
         return TranslatorSource(module, inputs, value_range=value_range, resize=resize, device=dev,
                                 where=str(path), provenance=provenance)
     if not path.exists() and isinstance(spec, str) and is_entry_point(spec):
-        translator, module_file = _call_entry_point(spec, dev)
+        translator, module_file = build_from_entry_point(spec, dev, "translator")
         return TranslatorSource(translator, inputs, value_range=value_range, resize=resize, device=dev,
                                 where=f"translator {spec!r}",
                                 provenance={"source": "entry-point", "entry_point": spec, "module_file": module_file})
@@ -160,31 +149,3 @@ def _open_checkpoint(path: Path, inputs, value_range, resize, device) -> Transla
                   "step": model.step, "sha256": sha256_file(path / "model.safetensors")}
     return TranslatorSource(lambda x: model.translate(x.cpu().numpy()), inputs, resize=resize, device=device,
                             where=str(path), provenance=provenance)
-
-
-def _call_entry_point(spec: str, device: torch.device) -> tuple[Callable, str | None]:
-    """Import ``package.module:function`` (the current directory importable, as for ``python -m``)
-    and call it (with ``device=`` if it accepts it); it returns the translator."""
-    module_name, _, attr_path = spec.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.append(os.getcwd())
-    try:
-        obj = module = importlib.import_module(module_name)
-        for part in attr_path.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise GenbenchError(f"translator {spec!r}: cannot import it ({type(exc).__name__}: {exc})") from exc
-    except (Exception, SystemExit) as exc:
-        raise GenbenchError(f"translator {spec!r}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
-    try:
-        params = inspect.signature(obj).parameters
-        takes_device = "device" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-    except (TypeError, ValueError):
-        takes_device = False
-    try:
-        translator = obj(device=device) if takes_device else obj()
-    except (Exception, SystemExit) as exc:
-        raise GenbenchError(f"translator {spec!r}: building it failed: {type(exc).__name__}: {exc}") from exc
-    if isinstance(translator, torch.nn.Module):
-        translator = translator.to(device)
-    return translator, getattr(module, "__file__", None)

@@ -7,6 +7,8 @@ with numpy, independently of the source's conversions.
 from __future__ import annotations
 
 import numpy as np
+import zipfile
+
 import pytest
 import torch
 from torch import nn
@@ -59,6 +61,15 @@ def test_torchscript_translator(tmp_path):
     source = open_source(path, inputs=SPLIT, value_range="0,1")
     np.testing.assert_array_equal(_all(source, 7), SPLIT.samples)
     assert source.describe()["source"] == "torchscript" and len(source.describe()["sha256"]) == 64
+    # The translator goes through the generators' TorchScript loader, which verifies the CRC-32s.
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        code = next(i for i in zf.infolist() if "/code/" in i.filename and i.compress_size > 8)
+    name_len, extra_len = np.frombuffer(data, "<u2", 2, code.header_offset + 26)  # local file header
+    data[code.header_offset + 30 + int(name_len) + int(extra_len) + 4] ^= 0x20  # same size, wrong CRC
+    (tmp_path / "bad.pt").write_bytes(bytes(data))
+    with pytest.raises(GenbenchError, match=r"bad\.pt: the archive is corrupt"):
+        open_source(tmp_path / "bad.pt", inputs=SPLIT, value_range="0,1")
 
 
 def test_checkpoint_that_translates(tmp_path):
@@ -92,7 +103,7 @@ def _raise(exc):
     (lambda x: 255 - x, Split(INPUTS), {}, "the split has no input images"),
     (lambda x: 255 - x, INPUTS.astype(np.float32), {}, "input images must be uint8"),
     (lambda x: 255 - x, INPUTS, {"latent_dim": 3}, "latent_dim applies only to generators, not to a translator"),
-    ("not_a_module_xyz:build", INPUTS, {}, "cannot import it"),
+    ("not_a_module_xyz:build", INPUTS, {}, "cannot import module"),
     (42, INPUTS, {}, "cannot open int as a translator"),
 ])
 def test_bad_translators_and_inputs_are_one_line_errors(translator, inputs, kwargs, message):
