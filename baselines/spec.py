@@ -19,8 +19,8 @@ from torch import nn
 
 from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
+from genbench.profiles import PROFILES
 
-PROFILES = ("quick", "full")
 # What a model's generation path conditions on: nothing (z only), a class label, or an image.
 CONDITIONING = ("none", "class", "image")
 

@@ -76,7 +76,11 @@ class Evaluation:
 
 
 def _scores_pairs(metric: str) -> bool:
-    return metric in METRICS and "pairs" in METRICS[metric].inputs
+    """Scored on (target, output) pairs, i.e. only for models that translate."""
+    if metric not in METRICS:
+        return False
+    inputs = METRICS[metric].inputs  # one tuple, or kind -> tuple
+    return any("pairs" in v for v in (inputs.values() if isinstance(inputs, Mapping) else (inputs,)))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from genbench.errors import GenbenchError
+from genbench.profiles import PROFILES
 
 
 def parse_set(items: list[str] | None) -> dict:
@@ -77,7 +78,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for initialisation, data order and noise (default 0)")
     p.add_argument("--device", default="auto", help="cpu | cuda | cuda:N | auto (default: cuda when available)")
     p.add_argument("--out", default=None, help="checkpoint directory (default runs/train/MODEL_DATASET_seedS)")
-    p.add_argument("--profile", choices=("quick", "full"), default=None,
+    p.add_argument("--profile", choices=PROFILES, default=None,
                    help="quick = sized for a 2-core CPU (default for a new run), full = the paper's sizes")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a config field (YAML value, e.g. --set lr_g=1e-3 --set g_hidden=[128,128])")

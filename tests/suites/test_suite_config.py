@@ -229,7 +229,7 @@ def test_metric_names_and_columns_come_from_the_registry(suite_file, registries)
 
     s = load_suite(suite_file, registries=registries)
     assert s.evaluation.columns == columns_of(s.evaluation.metrics)
-    assert set(s.evaluation.reconstruction_metrics) == {m for m in s.evaluation.metrics if "pairs" in METRICS[m].inputs}
+    assert s.evaluation.reconstruction_metrics == ("psnr", "ssim") and s.evaluation.sample_metrics == ("fid", "is")
     msg = _err(SUITE_YAML.replace("metrics: [fid, is, psnr, ssim]", "metrics: [fid, nope]"), registries)
     assert "known: " + ", ".join(sorted(METRICS)) in msg
 
@@ -274,3 +274,11 @@ def test_real_registries_check_overrides_and_metric_kinds():
 def test_shipped_suites_pass_the_load_time_checks(path):
     for profile in ("quick", "full"):
         load_suite(path, profile)
+
+
+def test_profiles_are_defined_once():
+    import baselines.spec
+    import genbench.profiles
+    import genbench.suite
+
+    assert baselines.spec.PROFILES is genbench.profiles.PROFILES is genbench.suite.PROFILES
