@@ -29,3 +29,13 @@ def test_bad_set_values_are_one_line_errors(fake_dataset, tmp_path, capsys, valu
     err = capsys.readouterr().err.strip()
     assert expected in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize("value", ["batch_size=" + "9" * 5000, "g_hidden=" + "[" * 2000, "g_hidden=[1, 2"])
+def test_unparsable_set_values_are_one_line_errors(value):
+    from genbench.commands.train import parse_set
+    from genbench.errors import GenbenchError
+
+    with pytest.raises(GenbenchError, match=r"^--set \w+: cannot parse value") as exc:
+        parse_set([value])
+    assert "\n" not in str(exc.value) and len(str(exc.value)) < 300
