@@ -307,7 +307,7 @@ class Registries:
 
     models: Iterable[str]
     datasets: Iterable[str]
-    metrics: Iterable[str] | None = None  # None: the metric registry's names
+    metrics: Iterable[str] = field(default_factory=lambda: tuple(METRICS))  # the metric registry's names
     extractors: Iterable[str] | None = None
     dataset_kinds: Mapping[str, str] | None = None
     default_config: Callable[[str, str, str], Any] | None = None
@@ -480,8 +480,7 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
             raw["extractor"], f"{key}.extractor", reg.extractors, "extractor"
         )
     if "metrics" in raw:
-        known = METRICS if reg.metrics is None else reg.metrics
-        kw["metrics"] = c.string_list(raw["metrics"], f"{key}.metrics", known, "metric")
+        kw["metrics"] = c.string_list(raw["metrics"], f"{key}.metrics", reg.metrics, "metric")
     ev = Evaluation(**{**asdict(base), **kw})
     if ev.split == ev.real_split:
         raise c.loc.error(f"{key}.real_split", f"the real-data row must come from a split other than the reference split {ev.split!r}")

@@ -282,3 +282,8 @@ def test_profiles_are_defined_once():
     import genbench.suite
 
     assert baselines.spec.PROFILES is genbench.profiles.PROFILES is genbench.suite.PROFILES
+
+
+def test_an_integer_too_long_to_convert_is_a_one_line_error(registries):
+    msg = _err(SUITE_YAML.replace("steps: 20", "steps: " + "9" * 5000), registries)
+    assert msg.startswith("suites/x.yaml: malformed YAML: Exceeds the limit") and "\n" not in msg
