@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_points
 
 from genbench.cli import main
 
 
 @pytest.fixture
-def fake_dataset(monkeypatch):
+def fake_dataset(monkeypatch, points_ds):
     import genbench.data
 
-    ds = make_points()
-    monkeypatch.setattr(genbench.data, "load_dataset", lambda name, data_root=None: ds)
-    return ds
+    monkeypatch.setattr(genbench.data, "load_dataset", lambda name, data_root=None: points_ds)
+    return points_ds
 
 
 @pytest.mark.parametrize("value,expected", [
