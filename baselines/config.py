@@ -11,6 +11,7 @@ from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
 from genbench.overrides import OverrideError, apply_overrides  # the one override path, re-exported here
 
+import baselines  # the package, for its model registry (always initialised before this submodule)
 from baselines.spec import RESUMABLE_FIELDS, BaseConfig
 
 __all__ = ["apply_overrides", "from_dict", "check_size", "check_matches_dataset", "differences", "MAX_PARAMETERS"]
@@ -35,11 +36,10 @@ def from_dict(config_class: type[BaseConfig], d: Any, source: str) -> BaseConfig
     return config
 
 
-def check_size(config: BaseConfig, source: str) -> None:
+def check_size(config: BaseConfig, source: str | None = None) -> None:
     """Refuse a config whose networks exceed ``MAX_PARAMETERS``, counted on PyTorch's meta device
     (shapes only, no memory), so a header declaring 200,000-wide layers fails in milliseconds."""
-    import baselines  # here, not at the top: baselines/__init__ imports the model modules, which import this one
-
+    prefix = f"{source}: " if source else ""
     for name in baselines.MODELS:
         spec = baselines.get_spec(name)
         if type(config) is not spec.config_class:
@@ -48,10 +48,10 @@ def check_size(config: BaseConfig, source: str) -> None:
             with torch.device("meta"):
                 n = sum(p.numel() for p in spec.build(config).parameters())
         except Exception as exc:  # a config the model cannot build is as invalid as one too large
-            raise GenbenchError(f"{source}: model {name!r} cannot be built from this config ({exc})") from None
+            raise GenbenchError(f"{prefix}model {name!r} cannot be built from this config ({exc})") from None
         if n > MAX_PARAMETERS:
             raise GenbenchError(
-                f"{source}: config describes {n:,} parameters for model {name!r}; the limit is {MAX_PARAMETERS:,}"
+                f"{prefix}config describes {n:,} parameters for model {name!r}; the limit is {MAX_PARAMETERS:,}"
             )
 
 

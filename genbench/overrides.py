@@ -30,6 +30,7 @@ from typing import Any, Mapping
 from genbench.errors import GenbenchError
 
 MAX_SIZE = 65_536  # widest layer / largest batch an override or a checkpoint header may declare
+MAX_ITEMS = 1_000  # longest list (e.g. layers) an override or a checkpoint header may declare
 MAX_INT = 2**63 - 1  # what torch and numpy can hold
 _SIZE_RE = re.compile(r"hidden|dim|width|channels|size|kernel")
 
@@ -107,6 +108,8 @@ def _check(key: str, tp: Any, value: Any, default: Any) -> Any:
         elem = args[0] if args else Any
         if not isinstance(value, (list, tuple)):
             raise OverrideError(key, f"must be a list{_of(elem)}, got {_describe(value)}")
+        if len(value) > MAX_ITEMS:
+            raise OverrideError(key, f"must have at most {MAX_ITEMS:,} items, got {len(value):,}")
         if any(isinstance(v, (list, tuple, dict)) for v in value):
             raise OverrideError(key, f"must be a list{_of(elem)}, got a nested list")
         sample = default[0] if isinstance(default, (list, tuple)) and default else default

@@ -302,7 +302,8 @@ class Registries:
 
     ``dataset_kinds`` (dataset → 'image' | 'points') lets validation refuse a metric that cannot
     score a dataset; ``default_config(model, dataset, profile)`` lets it apply every model's
-    overrides to the config the runner will start from. Either may be None (not checked).
+    overrides to the config the runner will start from, and ``check_config`` checks the result.
+    Any of them may be None (not checked).
     """
 
     models: Iterable[str]
@@ -311,6 +312,9 @@ class Registries:
     extractors: Iterable[str] | None = None
     dataset_kinds: Mapping[str, str] | None = None
     default_config: Callable[[str, str, str], Any] | None = None
+    # check_config(model, dataset, config) raises GenbenchError for a config the model cannot
+    # train on the dataset (wrong shape, networks over the size limit).
+    check_config: Callable[[str, str, Any], None] | None = None
 
     @classmethod
     def default(cls) -> "Registries":
@@ -320,11 +324,18 @@ class Registries:
         from genbench.data import DATASETS
         from genbench.features import EXTRACTORS
 
+        from baselines import config as configs
+
         def default_config(model: str, dataset: str, profile: str) -> Any:
             return baselines.default_config(model, _dataset_for_config(dataset), profile)
 
+        def check_config(model: str, dataset: str, config: Any) -> None:
+            configs.check_matches_dataset(config, _dataset_for_config(dataset))
+            configs.check_size(config)
+
         return cls(models=tuple(baselines.MODELS), datasets=tuple(DATASETS), extractors=tuple(EXTRACTORS),
-                   dataset_kinds={name: info.kind for name, info in DATASETS.items()}, default_config=default_config)
+                   dataset_kinds={name: info.kind for name, info in DATASETS.items()},
+                   default_config=default_config, check_config=check_config)
 
 
 # Datasets too slow to load just to validate a suite (full MNIST, stacked MNIST): their kind,
@@ -543,12 +554,19 @@ def _check_configs(c: _Checker, reg: Registries, profile: str, r: _Resolved) -> 
                 default = reg.default_config(spec.model, d, profile)
             except GenbenchError as exc:
                 raise c.loc.error(f"models[{i}].model", f"{exc} (profile {profile}, {r.datasets_key})") from None
+            context = f"(model {spec.model}, dataset {d}, profile {profile})"
             try:
-                apply_overrides(default, spec.overrides)
+                config = apply_overrides(default, spec.overrides)
             except OverrideError as exc:
                 name, bracket, rest = exc.key.partition("[")
                 key = r.override_keys[spec.label].get(name, f"models[{i}].overrides.{name}") + bracket + rest
-                raise c.loc.error(key, f"{exc.problem} (model {spec.model}, dataset {d}, profile {profile})") from None
+                raise c.loc.error(key, f"{exc.problem} {context}") from None
+            if reg.check_config is not None:
+                try:
+                    reg.check_config(spec.model, d, config)
+                except GenbenchError as exc:
+                    keys = list(r.override_keys[spec.label].values())
+                    raise c.loc.error(keys[-1] if keys else f"models[{i}]", f"{exc} {context}") from None
 
 
 # --------------------------------------------------------------------------- config overrides

@@ -42,6 +42,7 @@ def test_values_are_applied_with_their_declared_types():
     ({"g_hidden": [1.5, 2]}, "w.g_hidden[0]: must be an integer, got 1.5"),
     ({"g_hidden": [[1, 2]]}, "w.g_hidden: must be a list of integers, got a nested list"),
     ({"g_hidden": 8}, "w.g_hidden: must be a list of integers, got 8"),
+    ({"g_hidden": [1] * 1001}, "w.g_hidden: must have at most 1,000 items, got 1,001"),
     ({"lr": float("nan")}, "w.lr: must be a finite number, got nan"),
     ({"lr": float("inf")}, "w.lr: must be a finite number, got inf"),
     ({"lr": 10**400}, "w.lr: is too large for a float"),

@@ -287,3 +287,13 @@ def test_profiles_are_defined_once():
 def test_an_integer_too_long_to_convert_is_a_one_line_error(registries):
     msg = _err(SUITE_YAML.replace("steps: 20", "steps: " + "9" * 5000), registries)
     assert msg.startswith("suites/x.yaml: malformed YAML: Exceeds the limit") and "\n" not in msg
+
+
+def test_real_registries_refuse_oversized_networks_and_foreign_shapes():
+    # Each width is under the per-field limit; together they are billions of parameters.
+    with pytest.raises(SuiteError, match=r"^suites/r\.yaml:5: models\[0\]\.overrides\.g_hidden: config describes "
+                                         r"[\d,]+ parameters for model 'gan'; the limit is 100,000,000 \(model gan"):
+        _real("{g_hidden: [60000, 60000, 60000]}")
+    with pytest.raises(SuiteError, match=r"^suites/r\.yaml:5: models\[0\]\.overrides\.data_shape: config is for "
+                                         r"points data of shape \(3,\) but dataset 'ring8' holds points data of shape \(2,\)"):
+        _real("{data_shape: [3]}")
