@@ -293,7 +293,6 @@ _MODEL_KEYS = ("model", "label", "overrides", "steps")
 _EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap")
 _PROFILE_KEYS = ("dataset", "datasets", "seeds", "steps", "evaluation", "models")
 _PROFILE_MODEL_KEYS = ("overrides", "steps")
-_SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
@@ -483,9 +482,9 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
     if "n_reconstruct" in raw:
         kw["n_reconstruct"] = c.integer(raw["n_reconstruct"], f"{key}.n_reconstruct", minimum=1)
     if "split" in raw:
-        kw["split"] = c.string(raw["split"], f"{key}.split", _SPLITS, "split")
+        kw["split"] = c.string(raw["split"], f"{key}.split", SPLITS, "split")
     if "real_split" in raw:
-        kw["real_split"] = c.string(raw["real_split"], f"{key}.real_split", _SPLITS, "split")
+        kw["real_split"] = c.string(raw["real_split"], f"{key}.real_split", SPLITS, "split")
     if "extractor" in raw:
         kw["extractor"] = None if raw["extractor"] is None else c.string(
             raw["extractor"], f"{key}.extractor", reg.extractors, "extractor"
