@@ -77,11 +77,46 @@ def read(directory: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         raise GenbenchError(f"{path}: corrupt or unreadable checkpoint ({exc}); delete it to retrain") from exc
     try:
         record = json.loads(meta[_META_KEY])
-    except (KeyError, json.JSONDecodeError) as exc:
+    except (KeyError, json.JSONDecodeError, RecursionError) as exc:
         raise GenbenchError(f"{path}: checkpoint has no valid genbench record in its metadata") from exc
+    _check_record(record, path)
+    return record, tensors
+
+
+# Required record fields and the JSON types they must have; the header is untrusted input.
+_REQUIRED = {"model": str, "config": dict, "step": int}
+_OPTIONAL = {"seed": int, "finished": bool, "dataset": str, "dataset_fingerprint": dict, "data_stats": dict,
+             "optimizers": dict}
+
+
+def _check_record(record: object, path: Path) -> None:
+    """One-line errors for a record that later code could not use (missing keys, wrong types)."""
+    if not isinstance(record, dict):
+        raise GenbenchError(f"{path}: checkpoint record must be a JSON object, got {type(record).__name__}")
     if record.get("format") != FORMAT:
         raise GenbenchError(f"{path}: unsupported checkpoint format {record.get('format')!r} (expected {FORMAT})")
-    return record, tensors
+    for key, kind in _REQUIRED.items():
+        if key not in record:
+            raise GenbenchError(f"{path}: checkpoint record has no {key!r}")
+    for key, kind in {**_REQUIRED, **_OPTIONAL}.items():
+        value = record.get(key)
+        if key in record and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+            raise GenbenchError(f"{path}: checkpoint record {key!r} must be {_TYPE_NAMES[kind]}, got {type(value).__name__}")
+    if record["step"] < 0:
+        raise GenbenchError(f"{path}: checkpoint record 'step' must be >= 0, got {record['step']}")
+    stats = record.get("data_stats") or {}
+    for key in ("mean", "std"):
+        value = stats.get(key)
+        if value is not None and not (isinstance(value, list) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            raise GenbenchError(f"{path}: checkpoint record data_stats.{key} must be a list of numbers or null")
+    for name, opt in (record.get("optimizers") or {}).items():
+        if not (isinstance(opt, dict) and isinstance(opt.get("param_groups"), list)
+                and all(isinstance(g, dict) for g in opt["param_groups"]) and isinstance(opt.get("scalars"), dict)):
+            raise GenbenchError(f"{path}: checkpoint optimizer record {name!r} is malformed")
+
+
+_TYPE_NAMES = {str: "a string", dict: "a JSON object", int: "an integer", bool: "true or false"}
 
 
 def load_networks(nets: nn.ModuleDict, tensors: dict[str, torch.Tensor], path: str | Path) -> None:
@@ -98,19 +133,23 @@ def load_optimizers(optimizers: dict[str, torch.optim.Optimizer], record: dict,
     if set(saved) != set(optimizers):
         raise GenbenchError(f"{path}: checkpoint holds optimizers {sorted(saved)}, model needs {sorted(optimizers)}")
     for name, opt in optimizers.items():
-        state: dict[int, dict] = {}
-        prefix = f"optim.{name}."
-        for key, value in tensors.items():
-            if key.startswith(prefix):
-                pid, field = key[len(prefix):].split(".", 1)
-                state.setdefault(int(pid), {})[field] = value
-        for pid, scalars in saved[name]["scalars"].items():
-            state.setdefault(int(pid), {}).update(scalars)
-        groups = saved[name]["param_groups"]
-        for g in groups:
-            if "betas" in g:
-                g["betas"] = tuple(g["betas"])
         try:
-            opt.load_state_dict({"state": state, "param_groups": groups})
-        except (ValueError, KeyError) as exc:
+            opt.load_state_dict(_optimizer_state(name, saved[name], tensors))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GenbenchError(f"{path}: optimizer state {name!r} does not fit the model ({exc})") from exc
+
+
+def _optimizer_state(name: str, saved: dict, tensors: dict[str, torch.Tensor]) -> dict:
+    state: dict[int, dict] = {}
+    prefix = f"optim.{name}."
+    for key, value in tensors.items():
+        if key.startswith(prefix):
+            pid, field = key[len(prefix):].split(".", 1)
+            state.setdefault(int(pid), {})[field] = value
+    for pid, scalars in saved["scalars"].items():
+        state.setdefault(int(pid), {}).update(scalars)
+    groups = saved["param_groups"]
+    for g in groups:
+        if "betas" in g:
+            g["betas"] = tuple(g["betas"])
+    return {"state": state, "param_groups": groups}

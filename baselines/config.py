@@ -3,75 +3,56 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
+
+import torch
 
 from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
+from genbench.overrides import OverrideError, apply_overrides  # the one override path, re-exported here
 
+import baselines  # the package, for its model registry (always initialised before this submodule)
 from baselines.spec import RESUMABLE_FIELDS, BaseConfig
+
+__all__ = ["apply_overrides", "from_dict", "check_size", "check_matches_dataset", "differences", "MAX_PARAMETERS"]
+
+MAX_PARAMETERS = 100_000_000  # per model, all networks together: 400 MB of float32 weights
 
 
 def field_names(config_class: type[BaseConfig]) -> list[str]:
     return [f.name for f in dataclasses.fields(config_class)]
 
 
-def _coerce(key: str, current: Any, value: Any) -> Any:
-    """Check ``value`` against the type of the field's current value (YAML gives int/float/bool/str/None)."""
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise GenbenchError(f"config key {key!r} must be true or false, got {value!r}")
-        return value
-    if isinstance(current, int) or (current is None and key == "n_classes"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            if current is None and value is None:
-                return None
-            raise GenbenchError(f"config key {key!r} must be an integer, got {value!r}")
-        return value
-    if isinstance(current, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise GenbenchError(f"config key {key!r} must be a number, got {value!r}")
-        if not math.isfinite(value):
-            raise GenbenchError(f"config key {key!r} must be finite, got {value!r}")
-        return float(value)
-    if isinstance(current, str):
-        if not isinstance(value, str):
-            raise GenbenchError(f"config key {key!r} must be a string, got {value!r}")
-        return value
-    if isinstance(current, (tuple, list)):
-        if not isinstance(value, (tuple, list)):
-            raise GenbenchError(f"config key {key!r} must be a list, got {value!r}")
-        return tuple(int(v) if isinstance(current[0] if current else 0, int) else v for v in value)
-    return value
-
-
-def apply_overrides(config: BaseConfig, overrides: dict[str, Any] | None) -> BaseConfig:
-    """Return ``config`` with ``overrides`` applied; unknown keys and wrong types are errors."""
-    if not overrides:
-        return config
-    names = field_names(type(config))
-    unknown = sorted(set(overrides) - set(names))
-    if unknown:
-        raise GenbenchError(
-            f"unknown config key(s) {', '.join(unknown)} for {type(config).__name__}; valid keys: {', '.join(names)}"
-        )
-    values = {k: _coerce(k, getattr(config, k), v) for k, v in overrides.items()}
+def from_dict(config_class: type[BaseConfig], d: Any, source: str) -> BaseConfig:
+    """A config from a checkpoint header, which is untrusted: the checks of an override, plus a
+    limit on the networks' size checked before any of them is allocated."""
+    if not isinstance(d, dict):
+        raise GenbenchError(f"{source}: checkpoint config must be a mapping, got {type(d).__name__}")
     try:
-        return dataclasses.replace(config, **values)
-    except (TypeError, ValueError) as exc:
-        raise GenbenchError(f"invalid config: {exc}") from exc
+        config = apply_overrides(config_class(), d)
+    except OverrideError as exc:
+        raise GenbenchError(f"{source}: checkpoint config: {exc}") from None
+    check_size(config, source)
+    return config
 
 
-def from_dict(config_class: type[BaseConfig], d: dict, source: str) -> BaseConfig:
-    names = set(field_names(config_class))
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise GenbenchError(f"{source}: config has keys {unknown} that {config_class.__name__} does not know")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-    try:
-        return config_class(**values)
-    except (TypeError, ValueError) as exc:
-        raise GenbenchError(f"{source}: invalid config ({exc})") from exc
+def check_size(config: BaseConfig, source: str | None = None) -> None:
+    """Refuse a config whose networks exceed ``MAX_PARAMETERS``, counted on PyTorch's meta device
+    (shapes only, no memory), so a header declaring 200,000-wide layers fails in milliseconds."""
+    prefix = f"{source}: " if source else ""
+    for name in baselines.MODELS:
+        spec = baselines.get_spec(name)
+        if type(config) is not spec.config_class:
+            continue
+        try:
+            with torch.device("meta"):
+                n = sum(p.numel() for p in spec.build(config).parameters())
+        except Exception as exc:  # a config the model cannot build is as invalid as one too large
+            raise GenbenchError(f"{prefix}model {name!r} cannot be built from this config ({exc})") from None
+        if n > MAX_PARAMETERS:
+            raise GenbenchError(
+                f"{prefix}config describes {n:,} parameters for model {name!r}; the limit is {MAX_PARAMETERS:,}"
+            )
 
 
 def check_matches_dataset(config: BaseConfig, dataset: Dataset) -> None:

@@ -26,8 +26,8 @@ from torch import nn
 
 from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
+from genbench.profiles import PROFILES
 
-PROFILES = ("quick", "full")
 # What a model's generation path conditions on: nothing (z only), a class label, or an image.
 CONDITIONING = ("none", "class", "image")
 # How an image-conditioned model reads its data: (input, target) pairs, or two independent domains.

@@ -9,34 +9,27 @@ an hour into a run.
 
 from __future__ import annotations
 
-import copy
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
+import numpy as np
 import yaml
 
+from genbench.data.dataset import SPLITS, Dataset, Fingerprint, Split
 from genbench.errors import GenbenchError
+from genbench.metrics.registry import METRICS, columns_of
+from genbench.overrides import OverrideError, apply_overrides
+from genbench.profiles import DEFAULT_PROFILE, PROFILES
 
-PROFILES = ("quick", "full")
-DEFAULT_PROFILE = "quick"
-
-# What ``evaluation.metrics`` may name: the evaluation core's metric groups, each expanding to
-# the leaderboard columns it produces. ``psnr``/``ssim`` are scored on reconstructions of the
-# reference split, for models that can reconstruct.
-METRIC_GROUPS: dict[str, tuple[str, ...]] = {
-    "fid": ("fid",),
-    "fid_inf": ("fid_inf",),
-    "kid": ("kid",),
-    "is": ("is",),
-    "prdc": ("precision", "recall", "density", "coverage"),
-    "parzen": ("parzen",),
-    "modes": ("modes", "high_quality", "mode_kl"),
-    "psnr": ("psnr",),
-    "ssim": ("ssim",),
-}
-RECONSTRUCTION_METRICS = ("psnr", "ssim")
+# Bounds on the YAML document: a suite is a page of text, and one from an untrusted pull request
+# must not take a CI runner down with an alias bomb ("billion laughs") or a recursive alias.
+MAX_SUITE_BYTES = 1 << 20
+MAX_NODES = 10_000  # values after expanding aliases
+MAX_DEPTH = 64
+MAX_SEED = 2**64 - 1  # torch.manual_seed's range
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -63,21 +56,31 @@ class Evaluation:
 
     @property
     def sample_metrics(self) -> tuple[str, ...]:
-        return tuple(m for m in self.metrics if m not in RECONSTRUCTION_METRICS)
+        """Metrics scored on generated samples."""
+        return tuple(m for m in self.metrics if not _scores_pairs(m))
 
     @property
     def reconstruction_metrics(self) -> tuple[str, ...]:
-        return tuple(m for m in self.metrics if m in RECONSTRUCTION_METRICS)
+        """Metrics scored on (target, output) pairs: only for models that translate."""
+        return tuple(m for m in self.metrics if _scores_pairs(m))
 
     @property
     def columns(self) -> tuple[str, ...]:
         """Leaderboard columns, in suite order."""
-        return tuple(c for m in self.metrics for c in METRIC_GROUPS.get(m, (m,)))
+        return columns_of(self.metrics)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["metrics"] = list(self.metrics)
         return d
+
+
+def _scores_pairs(metric: str) -> bool:
+    """Scored on (target, output) pairs, i.e. only for models that translate."""
+    if metric not in METRICS:
+        return False
+    inputs = METRICS[metric].inputs  # one tuple, or kind -> tuple
+    return any("pairs" in v for v in (inputs.values() if isinstance(inputs, Mapping) else (inputs,)))
 
 
 @dataclass(frozen=True)
@@ -138,15 +141,29 @@ class _Located:
     def __init__(self, path: str, text: str):
         self.path = path
         self.lines: dict[str, int] = {}
+        self.nodes = 0
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = yaml.compose(text, Loader=yaml.SafeLoader)  # aliases stay shared nodes here: cheap
         except yaml.YAMLError as exc:
             raise SuiteError(_yaml_error(path, exc)) from None
+        except RecursionError:
+            raise SuiteError(f"{path}: malformed YAML: nested more than {MAX_DEPTH} levels deep") from None
         if node is not None:
-            self._walk(node, "")
+            self._walk(node, "", ())
 
-    def _walk(self, node: yaml.Node, key: str) -> None:
-        self.lines.setdefault(key, node.start_mark.line + 1)
+    def _walk(self, node: yaml.Node, key: str, parents: tuple[int, ...]) -> None:
+        """Visit every value as the loaded document will hold it, counting aliases once per use."""
+        line = node.start_mark.line + 1
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise SuiteError(f"{self.path}:{line}: {key or '(top level)'}: the document expands to more than "
+                             f"{MAX_NODES:,} values (an alias bomb?); a suite must be small")
+        if id(node) in parents:
+            raise SuiteError(f"{self.path}:{line}: {key or '(top level)'}: recursive alias (a value contains itself)")
+        if len(parents) >= MAX_DEPTH:
+            raise SuiteError(f"{self.path}:{line}: {key}: nested more than {MAX_DEPTH} levels deep")
+        self.lines.setdefault(key, line)
+        parents = parents + (id(node),)
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for k, v in node.value:
@@ -156,10 +173,10 @@ class _Located:
                     raise SuiteError(f"{self.path}:{k.start_mark.line + 1}: {child}: duplicate key")
                 seen.add(name)
                 self.lines[child] = k.start_mark.line + 1
-                self._walk(v, child)
+                self._walk(v, child, parents)
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
-                self._walk(v, f"{key}[{i}]")
+                self._walk(v, f"{key}[{i}]", parents)
 
     def error(self, key: str, message: str) -> SuiteError:
         probe = key
@@ -213,11 +230,13 @@ class _Checker:
                 raise self.loc.error(key, f"missing required key {k!r}")
         return value
 
-    def integer(self, value: Any, key: str, minimum: int | None = None) -> int:
+    def integer(self, value: Any, key: str, minimum: int | None = None, maximum: int = 2**63 - 1) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.loc.error(key, f"expected an integer, got {_describe(value)}")
         if minimum is not None and value < minimum:
             raise self.loc.error(key, f"must be at least {minimum}, got {value}")
+        if value > maximum:
+            raise self.loc.error(key, f"must be at most {maximum}, got {value}")
         return value
 
     def string(self, value: Any, key: str, choices: Iterable[str] | None = None, what: str = "value") -> str:
@@ -245,7 +264,7 @@ class _Checker:
             value = [value]
         if not isinstance(value, list) or not value:
             raise self.loc.error(key, f"expected a non-empty list of integers, got {_describe(value)}")
-        out = tuple(self.integer(v, f"{key}[{i}]", minimum=0) for i, v in enumerate(value))
+        out = tuple(self.integer(v, f"{key}[{i}]", minimum=0, maximum=MAX_SEED) for i, v in enumerate(value))
         if len(set(out)) != len(out):
             raise self.loc.error(key, "a seed is listed twice")
         return out
@@ -274,47 +293,112 @@ _MODEL_KEYS = ("model", "label", "overrides", "steps")
 _EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap")
 _PROFILE_KEYS = ("dataset", "datasets", "seeds", "steps", "evaluation", "models")
 _PROFILE_MODEL_KEYS = ("overrides", "steps")
-_SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
 class Registries:
-    """The names a suite may use; injectable so tests need no trained models or data."""
+    """The names a suite may use; injectable so tests need no trained models or data.
+
+    ``dataset_kinds`` (dataset → 'image' | 'points') lets validation refuse a metric that cannot
+    score a dataset; ``default_config(model, dataset, profile)`` lets it apply every model's
+    overrides to the config the runner will start from, and ``check_config`` checks the result.
+    Any of them may be None (not checked).
+    """
 
     models: Iterable[str]
     datasets: Iterable[str]
-    metrics: Iterable[str] = tuple(METRIC_GROUPS)
+    metrics: Iterable[str] = field(default_factory=lambda: tuple(METRICS))  # the metric registry's names
     extractors: Iterable[str] | None = None
+    dataset_kinds: Mapping[str, str] | None = None
+    default_config: Callable[[str, str, str], Any] | None = None
+    # check_config(model, dataset, config) raises GenbenchError for a config the model cannot
+    # train on the dataset (wrong shape, networks over the size limit).
+    check_config: Callable[[str, str, Any], None] | None = None
 
     @classmethod
     def default(cls) -> "Registries":
+        # Imported here: the model and dataset registries import torch and every model module,
+        # which a suite test with injected registries never needs.
         import baselines
         from genbench.data import DATASETS
         from genbench.features import EXTRACTORS
 
-        return cls(models=tuple(baselines.MODELS), datasets=tuple(DATASETS), extractors=tuple(EXTRACTORS))
+        from baselines import config as configs
+
+        def default_config(model: str, dataset: str, profile: str) -> Any:
+            return baselines.default_config(model, _dataset_for_config(dataset), profile)
+
+        def check_config(model: str, dataset: str, config: Any) -> None:
+            configs.check_matches_dataset(config, _dataset_for_config(dataset))
+            configs.check_size(config)
+
+        return cls(models=tuple(baselines.MODELS), datasets=tuple(DATASETS), extractors=tuple(EXTRACTORS),
+                   dataset_kinds={name: info.kind for name, info in DATASETS.items()},
+                   default_config=default_config, check_config=check_config)
+
+
+# Datasets too slow to load just to validate a suite (full MNIST, stacked MNIST): their kind,
+# sample shape and number of classes, which is all a default config reads. The rest load in
+# well under a second and are read for real.
+_CONFIG_SHAPES = {"mnist": ("image", (1, 28, 28), 10), "stacked-mnist": ("image", (3, 28, 28), 1000)}
+
+
+@functools.lru_cache(maxsize=None)
+def _dataset_for_config(name: str) -> Dataset:
+    """A dataset (or an empty one with the right shape) to build a default config from."""
+    if name not in _CONFIG_SHAPES:
+        from genbench.data import load_dataset  # the dataset registry imports the loaders
+
+        return load_dataset(name)
+    kind, shape, n_classes = _CONFIG_SHAPES[name]
+    empty = Split(np.zeros((0, *shape), dtype=np.uint8))
+    return Dataset(name=name, kind=kind, splits={s: empty for s in SPLITS},
+                   fingerprint=Fingerprint(name, {}, ""), n_classes=n_classes)
 
 
 def load_suite(path: str | Path, profile: str = DEFAULT_PROFILE, *, registries: Registries | None = None) -> Suite:
     """Read, validate and resolve a suite file for ``profile``."""
     path_str = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_SUITE_BYTES + 1)
     except FileNotFoundError:
         raise SuiteError(f"{path_str}: no such suite file") from None
     except OSError as exc:
         raise SuiteError(f"{path_str}: cannot read suite file: {exc.strerror}") from None
+    if len(data) > MAX_SUITE_BYTES:
+        raise SuiteError(f"{path_str}: larger than {MAX_SUITE_BYTES:,} bytes; a suite file is a page of YAML")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"{path_str}: not UTF-8 text (byte {exc.start})") from None
     return parse_suite(text, path_str, profile, registries=registries)
 
 
+@dataclass
+class _Resolved:
+    """One profile's values, with the key path each came from (for error messages)."""
+
+    datasets: tuple[str, ...]
+    datasets_key: str
+    seeds: tuple[int, ...]
+    steps: int | None
+    models: list[ModelSpec]
+    override_keys: dict[str, dict[str, str]]  # label -> config key -> key path of its value
+    evaluation: Evaluation
+    metrics_key: str
+
+
 def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registries: Registries | None = None) -> Suite:
-    loc = _Located(path, text)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:  # pragma: no cover - compose() above catches the same
-        raise SuiteError(_yaml_error(path, exc)) from None
     if profile not in PROFILES:
         raise SuiteError(f"{path}: unknown profile {profile!r}; use one of {', '.join(PROFILES)}")
+    loc = _Located(path, text)
+    try:
+        raw = yaml.safe_load(text)  # bounded: _Located refused bombs and recursion
+    except yaml.YAMLError as exc:  # pragma: no cover - compose() above catches the same
+        raise SuiteError(_yaml_error(path, exc)) from None
+    except ValueError as exc:  # e.g. an integer literal longer than Python converts
+        raise SuiteError(f"{path}: malformed YAML: {exc}") from None
     reg = registries or Registries.default()
     c = _Checker(loc)
     raw = c.mapping(raw, "", _TOP_KEYS, required=("name", "models", "evaluation"))
@@ -337,6 +421,7 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
     if not isinstance(raw["models"], list) or not raw["models"]:
         raise loc.error("models", f"expected a non-empty list of models, got {_describe(raw['models'])}")
     models: list[ModelSpec] = []
+    override_keys: dict[str, dict[str, str]] = {}
     for i, m in enumerate(raw["models"]):
         key = f"models[{i}]"
         if isinstance(m, str):
@@ -349,29 +434,36 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
         if any(x.label == label for x in models):
             raise loc.error(key, f"two models are labelled {label!r}; give one a distinct 'label'")
         overrides = c.overrides(m.get("overrides", {}), f"{key}.overrides")
+        override_keys[label] = {k: f"{key}.overrides.{k}" for k in overrides}
         msteps = None if m.get("steps") is None else c.integer(m["steps"], f"{key}.steps", minimum=1)
         models.append(ModelSpec(label=label, model=model, overrides=overrides, steps=msteps))
 
     evaluation = _evaluation(c, raw["evaluation"], "evaluation", reg, Evaluation())
+    base = _Resolved(datasets, dkey, seeds, steps, models, override_keys, evaluation,
+                     "evaluation.metrics" if "metrics" in raw["evaluation"] else "evaluation")
 
     profiles = c.mapping(raw.get("profiles", {}), "profiles", PROFILES)
-    for pname, praw in profiles.items():
-        # Validate every profile, not only the selected one: a broken `full` must not hide until a GPU run.
-        _apply_profile(c, praw or {}, f"profiles.{pname}", reg, datasets, seeds, steps, models, evaluation)
-    datasets, seeds_p, steps_p, models_p, evaluation_p = _apply_profile(
-        c, profiles.get(profile) or {}, f"profiles.{profile}", reg, datasets, seeds, steps, models, evaluation
-    )
+    # Resolve and check every profile, not only the selected one: a broken `full` must not hide
+    # until a GPU run, and nothing may fail after training that could fail now.
+    resolved = {p: _apply_profile(c, profiles.get(p) or {}, f"profiles.{p}", reg, base) for p in PROFILES}
+    for p, r in resolved.items():
+        _check_metric_kinds(c, reg, r)
+        _check_configs(c, reg, p, r)
+    r = resolved[profile]
 
-    rank_by = raw.get("rank_by", evaluation_p.columns[0])
-    rank_by = c.string(rank_by, "rank_by", evaluation_p.columns, "leaderboard column")
+    rank_by = raw.get("rank_by", r.evaluation.columns[0])
+    rank_by = c.string(rank_by, "rank_by", r.evaluation.columns, "leaderboard column")
+    for p, other in resolved.items() if "rank_by" in raw else ():
+        if rank_by not in other.evaluation.columns:
+            raise loc.error("rank_by", f"profile {p!r} does not compute the column {rank_by!r}")
     return Suite(
         name=name,
         description=description.strip(),
-        datasets=datasets,
-        seeds=seeds_p,
-        steps=steps_p,
-        models=tuple(models_p),
-        evaluation=evaluation_p,
+        datasets=r.datasets,
+        seeds=r.seeds,
+        steps=r.steps,
+        models=tuple(r.models),
+        evaluation=r.evaluation,
         profile=profile,
         path=path,
         rank_by=rank_by,
@@ -390,9 +482,9 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
     if "n_reconstruct" in raw:
         kw["n_reconstruct"] = c.integer(raw["n_reconstruct"], f"{key}.n_reconstruct", minimum=1)
     if "split" in raw:
-        kw["split"] = c.string(raw["split"], f"{key}.split", _SPLITS, "split")
+        kw["split"] = c.string(raw["split"], f"{key}.split", SPLITS, "split")
     if "real_split" in raw:
-        kw["real_split"] = c.string(raw["real_split"], f"{key}.real_split", _SPLITS, "split")
+        kw["real_split"] = c.string(raw["real_split"], f"{key}.real_split", SPLITS, "split")
     if "extractor" in raw:
         kw["extractor"] = None if raw["extractor"] is None else c.string(
             raw["extractor"], f"{key}.extractor", reg.extractors, "extractor"
@@ -405,76 +497,89 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
     return ev
 
 
-def _apply_profile(c, praw, key, reg, datasets, seeds, steps, models, evaluation):
+def _apply_profile(c: _Checker, praw: Any, key: str, reg: Registries, base: _Resolved) -> _Resolved:
     praw = c.mapping(praw, key, _PROFILE_KEYS)
     if "dataset" in praw and "datasets" in praw:
         raise c.loc.error(key, "give at most one of 'dataset' or 'datasets'")
+    datasets, datasets_key = base.datasets, base.datasets_key
     for dkey in ("dataset", "datasets"):
         if dkey in praw:
             datasets = c.string_list(praw[dkey], f"{key}.{dkey}", reg.datasets, "dataset")
-    seeds = c.int_list(praw["seeds"], f"{key}.seeds") if "seeds" in praw else seeds
-    if "steps" in praw:
-        steps = c.integer(praw["steps"], f"{key}.steps", minimum=1)
+            datasets_key = f"{key}.{dkey}"
+    seeds = c.int_list(praw["seeds"], f"{key}.seeds") if "seeds" in praw else base.seeds
+    steps = c.integer(praw["steps"], f"{key}.steps", minimum=1) if "steps" in praw else base.steps
+    evaluation, metrics_key = base.evaluation, base.metrics_key
     if "evaluation" in praw:
         evaluation = _evaluation(c, praw["evaluation"], f"{key}.evaluation", reg, evaluation)
-    models = list(models)
+        if isinstance(praw["evaluation"], dict) and "metrics" in praw["evaluation"]:
+            metrics_key = f"{key}.evaluation.metrics"
+    models = list(base.models)
+    override_keys = {label: dict(keys) for label, keys in base.override_keys.items()}
     labels = [m.label for m in models]
     for label, mraw in c.mapping(praw.get("models", {}), f"{key}.models", labels).items():
         mkey = f"{key}.models.{label}"
         mraw = c.mapping(mraw or {}, mkey, _PROFILE_MODEL_KEYS)
         i = labels.index(label)
         spec = models[i]
-        overrides = dict(spec.overrides)
-        overrides.update(c.overrides(mraw.get("overrides", {}), f"{mkey}.overrides"))
+        extra = c.overrides(mraw.get("overrides", {}), f"{mkey}.overrides")
+        override_keys[label].update({k: f"{mkey}.overrides.{k}" for k in extra})
         msteps = c.integer(mraw["steps"], f"{mkey}.steps", minimum=1) if "steps" in mraw else spec.steps
-        models[i] = ModelSpec(label=spec.label, model=spec.model, overrides=overrides, steps=msteps)
-    return datasets, seeds, steps, models, evaluation
+        models[i] = ModelSpec(label=spec.label, model=spec.model, overrides={**spec.overrides, **extra}, steps=msteps)
+    return _Resolved(datasets, datasets_key, seeds, steps, models, override_keys, evaluation, metrics_key)
+
+
+def _check_metric_kinds(c: _Checker, reg: Registries, r: _Resolved) -> None:
+    """A metric that cannot score a dataset's kind of data fails now, not after training."""
+    if reg.dataset_kinds is None:
+        return
+    for d in r.datasets:
+        kind = reg.dataset_kinds.get(d)
+        for i, m in enumerate(r.evaluation.metrics):
+            spec = METRICS.get(m)
+            if kind is not None and spec is not None and kind not in spec.kinds:
+                key = f"{r.metrics_key}[{i}]" if r.metrics_key.endswith("metrics") else r.metrics_key
+                raise c.loc.error(key, f"metric {m!r} scores {'/'.join(spec.kinds)} data, but dataset {d!r} "
+                                       f"({r.datasets_key}) holds {kind} data")
+
+
+def _check_configs(c: _Checker, reg: Registries, profile: str, r: _Resolved) -> None:
+    """Apply each model's overrides, through the runner's own code, to the config it will start
+    from on every dataset: `batch_size: 32.0` or `lr: .nan` fails here, before any job runs."""
+    if reg.default_config is None:
+        return
+    for d in r.datasets:
+        for i, spec in enumerate(r.models):
+            try:
+                default = reg.default_config(spec.model, d, profile)
+            except GenbenchError as exc:
+                raise c.loc.error(f"models[{i}].model", f"{exc} (profile {profile}, {r.datasets_key})") from None
+            context = f"(model {spec.model}, dataset {d}, profile {profile})"
+            try:
+                config = apply_overrides(default, spec.overrides)
+            except OverrideError as exc:
+                name, bracket, rest = exc.key.partition("[")
+                key = r.override_keys[spec.label].get(name, f"models[{i}].overrides.{name}") + bracket + rest
+                raise c.loc.error(key, f"{exc.problem} {context}") from None
+            if reg.check_config is not None:
+                try:
+                    reg.check_config(spec.model, d, config)
+                except GenbenchError as exc:
+                    keys = list(r.override_keys[spec.label].values())
+                    raise c.loc.error(keys[-1] if keys else f"models[{i}]", f"{exc} {context}") from None
 
 
 # --------------------------------------------------------------------------- config overrides
 
 
 def check_overrides(suite: Suite, label: str, default_config: Any, where: str | None = None) -> dict:
-    """Check a model's overrides against its baseline's config; return the merged config dict.
+    """The model's config with its overrides applied, as a dict (through ``apply_overrides``).
 
-    Types follow the default value: a number where the default is a number, and so on, so
-    ``lr: fast`` fails here rather than deep inside training.
+    Kept for the runner until it passes the config object itself; load_suite has already checked
+    every override against every dataset and profile.
     """
     spec = suite.model(label)
-    base = asdict(default_config) if hasattr(default_config, "__dataclass_fields__") else dict(default_config)
-    merged = copy.deepcopy(base)
     where = where or f"{suite.path}: models[{label}].overrides"
-    for k, v in spec.overrides.items():
-        if k not in base:
-            raise SuiteError(f"{where}.{k}: unknown config key for model {spec.model!r}; known: {', '.join(sorted(base))}")
-        merged[k] = _coerce(base[k], v, f"{where}.{k}")
-    return merged
-
-
-def _coerce(default: Any, value: Any, where: str) -> Any:
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise SuiteError(f"{where}: expected true or false, got {_describe(value)}")
-        return value
-    if isinstance(default, (int, float)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SuiteError(f"{where}: expected a number, got {_describe(value)}")
-        if isinstance(default, int) and not isinstance(value, int):
-            if float(value).is_integer():
-                return int(value)
-            raise SuiteError(f"{where}: expected an integer, got {value!r}")
-        return float(value) if isinstance(default, float) else value
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise SuiteError(f"{where}: expected a string, got {_describe(value)}")
-        return value
-    if isinstance(default, (list, tuple)):
-        if not isinstance(value, list):
-            raise SuiteError(f"{where}: expected a list, got {_describe(value)}")
-        return list(value)
-    return value
-
-
-def column_names(groups: Iterable[str]) -> tuple[str, ...]:
-    return tuple(c for g in groups for c in METRIC_GROUPS.get(g, (g,)))
-
+    try:
+        return asdict(apply_overrides(default_config, spec.overrides, where))
+    except OverrideError as exc:
+        raise SuiteError(str(exc)) from None

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import yaml
+
 from genbench.errors import GenbenchError
+from genbench.profiles import PROFILES
 
 
 def parse_set(items: list[str] | None) -> dict:
-    """``key=value`` strings → dict; values are YAML scalars/flow lists (``1e-3``, ``true``, ``[128, 128]``)."""
-    import yaml
+    """``key=value`` strings → dict; values are YAML scalars/flow lists (``1e-3``, ``true``, ``[128, 128]``).
 
+    Only parsing happens here: the values are checked by ``apply_overrides``, the one override path.
+    """
     out: dict = {}
     for item in items or []:
         key, sep, raw = item.partition("=")
@@ -20,8 +24,8 @@ def parse_set(items: list[str] | None) -> dict:
             raise GenbenchError(f"--set expects key=value, got {item!r}")
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError as exc:
-            raise GenbenchError(f"--set {key}: cannot parse value {raw!r} ({exc})") from exc
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: an int too long to convert
+            raise GenbenchError(f"--set {key}: cannot parse value {raw[:40]!r} ({str(exc).splitlines()[0]})") from None
         if isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as a string
             try:
                 value = float(value)
@@ -77,7 +81,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for initialisation, data order and noise (default 0)")
     p.add_argument("--device", default="auto", help="cpu | cuda | cuda:N | auto (default: cuda when available)")
     p.add_argument("--out", default=None, help="checkpoint directory (default runs/train/MODEL_DATASET_seedS)")
-    p.add_argument("--profile", choices=("quick", "full"), default=None,
+    p.add_argument("--profile", choices=PROFILES, default=None,
                    help="quick = sized for a 2-core CPU (default for a new run), full = the paper's sizes")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a config field (YAML value, e.g. --set lr_g=1e-3 --set g_hidden=[128,128])")

@@ -1,11 +1,14 @@
 """Suite YAML → typed Suite: profiles resolve, and every mistake names the file, line and key."""
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from suite_fakes import SUITE_YAML
-from genbench.suite import SuiteError, check_overrides, load_suite, parse_suite
+from genbench.suite import Registries, SuiteError, check_overrides, load_suite, parse_suite
 
 
 def test_quick_profile_resolves(suite_file, registries):
@@ -86,11 +89,211 @@ def test_overrides_checked_against_the_baseline_config(suite_file, registries):
     merged = check_overrides(s, "bad-gan", FakeConfig())
     assert merged == {"quality": 0.1, "width": 8, "explode": False, "sleep_s": 0.0}
     bad = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{quality: fast}"), "suites/x.yaml", registries=registries)
-    with pytest.raises(SuiteError, match=r"suites/x\.yaml: models\[bad-gan\]\.overrides\.quality: expected a number, got 'fast'"):
+    with pytest.raises(SuiteError, match=r"suites/x\.yaml: models\[bad-gan\]\.overrides\.quality: must be a number, got 'fast'"):
         check_overrides(bad, "bad-gan", FakeConfig())
     bad = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{qualty: 0.1}"), "suites/x.yaml", registries=registries)
-    with pytest.raises(SuiteError, match="qualty: unknown config key for model 'fake-gan'; known: explode, quality"):
+    with pytest.raises(SuiteError, match="qualty: unknown config key for FakeConfig; valid keys: explode, quality"):
         check_overrides(bad, "bad-gan", FakeConfig())
     bad = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{width: 2.5}"), "suites/x.yaml", registries=registries)
-    with pytest.raises(SuiteError, match="width: expected an integer, got 2.5"):
+    with pytest.raises(SuiteError, match="width: must be an integer, got 2.5"):
         check_overrides(bad, "bad-gan", FakeConfig())
+
+
+# --------------------------------------------------------------------------- checked at load (issue 8)
+
+
+@pytest.fixture
+def checking_registries():
+    """Fake registries that also know each dataset's kind and each model's default config."""
+    from suite_fakes import FAKE_REGISTRIES_KW, FakeConfig
+
+    return Registries(**FAKE_REGISTRIES_KW, dataset_kinds={"toy": "points", "digits": "image"},
+                      default_config=lambda model, dataset, profile: FakeConfig())
+
+
+# The fake suite without its points dataset, so that fid/is/psnr/ssim fit every dataset.
+IMAGE_ONLY = SUITE_YAML.replace("    datasets: [digits, toy]\n", "")
+
+
+def _line_of(text, needle):
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_checked_suite_loads(checking_registries):
+    s = parse_suite(IMAGE_ONLY, "suites/x.yaml", "full", registries=checking_registries)
+    assert s.datasets == ("digits",) and s.model("bad-gan").overrides == {"quality": 0.1}
+
+
+@pytest.mark.parametrize("value,message", [
+    ("32.0", "must be an integer, got 32.0"),  # passed validation and then failed every job
+    ("0", "must be between 1 and 65,536 (a size), got 0"),
+    ("-8", "must be between 1 and 65,536 (a size), got -8"),
+    ("[abc]", "must be an integer, got the list ['abc']"),
+])
+def test_override_mistakes_fail_at_load_with_file_line_and_key(checking_registries, value, message):
+    text = IMAGE_ONLY.replace("{quality: 0.1}", f"{{quality: 0.1, width: {value}}}")
+    msg = _err(text, checking_registries)
+    line = _line_of(text, "width:")
+    assert msg.startswith(f"suites/x.yaml:{line}: models[1].overrides.width: {message}"), msg
+
+
+def test_nan_override_names_file_line_and_key(checking_registries):
+    text = IMAGE_ONLY.replace("{quality: 0.1}", "{quality: .nan}")
+    msg = _err(text, checking_registries)
+    assert msg.startswith(f"suites/x.yaml:{_line_of(text, '.nan')}: models[1].overrides.quality: must be a finite number"), msg
+
+
+def test_a_profile_override_is_blamed_on_the_profile_line(checking_registries):
+    text = IMAGE_ONLY.replace("      bad-gan: {steps: 5}", "      bad-gan: {steps: 5, overrides: {explode: 1}}")
+    msg = _err(text, checking_registries, "quick")  # a broken `full` fails a quick run too
+    line = _line_of(text, "explode: 1")
+    assert msg.startswith(f"suites/x.yaml:{line}: profiles.full.models.bad-gan.overrides.explode: must be true or false"), msg
+
+
+def test_a_model_that_cannot_take_a_dataset_fails_at_load(checking_registries):
+    from genbench.errors import GenbenchError
+
+    def default_config(model, dataset, profile):
+        if model == "fake-ae" and dataset == "toy":
+            raise GenbenchError("model 'fake-ae' does not support points data")
+        return checking_registries.default_config(model, dataset, profile)
+
+    reg = Registries(**{**checking_registries.__dict__, "default_config": default_config, "dataset_kinds": None})
+    msg = _err(SUITE_YAML, reg)
+    assert msg.startswith(f"suites/x.yaml:{_line_of(SUITE_YAML, 'model: fake-ae')}: models[2].model: model 'fake-ae' "
+                          "does not support points data (profile full, profiles.full.datasets)"), msg
+
+
+def test_a_metric_that_does_not_fit_the_data_kind_fails_at_load(checking_registries):
+    msg = _err(SUITE_YAML, checking_registries)  # `full` adds the points dataset `toy`; fid scores images
+    line = _line_of(SUITE_YAML, "metrics:")
+    assert msg.startswith(f"suites/x.yaml:{line}: evaluation.metrics[0]: metric 'fid' scores image data, "
+                          "but dataset 'toy' (profiles.full.datasets) holds points data"), msg
+
+
+@pytest.mark.parametrize("seeds,message", [
+    ("[18446744073709551616]", "seeds[0]: must be at most 18446744073709551615"),  # 2**64
+    ("[-1]", "seeds[0]: must be at least 0"),
+    ("[1.5]", "seeds[0]: expected an integer, got 1.5"),
+])
+def test_seeds_that_cannot_seed_torch_fail_at_load(registries, seeds, message):
+    msg = _err(SUITE_YAML.replace("seeds: [0, 1]\nsteps", f"seeds: {seeds}\nsteps"), registries)
+    assert msg.startswith("suites/x.yaml:4: " + message), msg
+
+
+def test_recursive_alias_is_a_one_line_error(registries):
+    msg = _err(SUITE_YAML + "x: &a [1, *a]\n", registries)
+    assert "x[1]: recursive alias" in msg and "\n" not in msg
+
+
+def test_deep_nesting_is_a_one_line_error(registries):
+    msg = _err(SUITE_YAML + "x: " + "[" * 5000 + "]" * 5000 + "\n", registries)
+    assert "nested more than 64 levels deep" in msg
+
+
+_BOMB = "\n".join(["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+                  + [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi")])
+
+
+def test_alias_bomb_fails_fast_in_bounded_memory(tmp_path):
+    """A billion laughs (9**9 values) is refused while composing; the check runs in a child with a
+    1 GiB address-space allowance, so a regression fails this test instead of taking the machine down."""
+    (tmp_path / "bomb.yaml").write_text("name: bomb\ndataset: digits\nmodels: [fake-gan]\nevaluation: {}\n" + _BOMB)
+    code = f"""
+import re, resource, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from suite_fakes import FAKE_REGISTRIES_KW
+from genbench.suite import Registries, SuiteError, load_suite
+vm = int(re.search(r"VmSize:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + (1 << 30), vm + (1 << 30)))  # 1 GiB more than the imports
+try:
+    load_suite({str(tmp_path / 'bomb.yaml')!r}, registries=Registries(**FAKE_REGISTRIES_KW))
+except SuiteError as exc:
+    print(exc)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "the document expands to more than 10,000 values (an alias bomb?)" in proc.stdout, proc.stdout
+
+
+def test_an_oversized_file_is_refused_unread(tmp_path, registries):
+    p = tmp_path / "big.yaml"
+    p.write_text("# " + "x" * (1 << 20) + "\n")
+    with pytest.raises(SuiteError, match="larger than 1,048,576 bytes"):
+        load_suite(p, registries=registries)
+
+
+def test_metric_names_and_columns_come_from_the_registry(suite_file, registries):
+    from genbench.metrics.registry import METRICS, columns_of
+
+    s = load_suite(suite_file, registries=registries)
+    assert s.evaluation.columns == columns_of(s.evaluation.metrics)
+    assert s.evaluation.reconstruction_metrics == ("psnr", "ssim") and s.evaluation.sample_metrics == ("fid", "is")
+    msg = _err(SUITE_YAML.replace("metrics: [fid, is, psnr, ssim]", "metrics: [fid, nope]"), registries)
+    assert "known: " + ", ".join(sorted(METRICS)) in msg
+
+
+# --------------------------------------------------------------------------- the real registries
+
+
+REAL = """\
+name: real
+datasets: [ring8]
+models:
+  - model: gan
+    overrides: OVERRIDES
+evaluation:
+  metrics: [METRICS]
+"""
+
+
+def _real(overrides="{}", metrics="modes", profile="quick"):
+    return parse_suite(REAL.replace("OVERRIDES", overrides).replace("METRICS", metrics), "suites/r.yaml", profile)
+
+
+def test_real_registries_check_overrides_and_metric_kinds():
+    assert _real("{g_hidden: [16, 16], batch_size: 32}").models[0].overrides["batch_size"] == 32
+    cases = [
+        ("{batch_size: 32.0}", "modes", "suites/r.yaml:5: models[0].overrides.batch_size: must be an integer, got 32.0"),
+        ("{g_hidden: [abc]}", "modes", "suites/r.yaml:5: models[0].overrides.g_hidden[0]: must be an integer, got 'abc'"),
+        ("{g_hidden: [-16]}", "modes", "suites/r.yaml:5: models[0].overrides.g_hidden[0]: must be between 1"),
+        ("{g_hidden: [1.5, 2]}", "modes", "suites/r.yaml:5: models[0].overrides.g_hidden[0]: must be an integer, got 1.5"),
+        ("{lr_g: .nan}", "modes", "suites/r.yaml:5: models[0].overrides.lr_g: must be a finite number, got nan"),
+        ("{z_dist: cauchy}", "modes", "suites/r.yaml:5: models[0].overrides.z_dist: is invalid"),
+        ("{}", "modes, fid_inf", "suites/r.yaml:7: evaluation.metrics[1]: metric 'fid_inf' scores image data, "
+                                 "but dataset 'ring8' (datasets) holds points data"),
+    ]
+    for overrides, metrics, expected in cases:
+        with pytest.raises(SuiteError) as exc:
+            _real(overrides, metrics)
+        assert str(exc.value).startswith(expected), str(exc.value)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "suites").glob("*.yaml")))
+def test_shipped_suites_pass_the_load_time_checks(path):
+    for profile in ("quick", "full"):
+        load_suite(path, profile)
+
+
+def test_profiles_are_defined_once():
+    import baselines.spec
+    import genbench.profiles
+    import genbench.suite
+
+    assert baselines.spec.PROFILES is genbench.profiles.PROFILES is genbench.suite.PROFILES
+
+
+def test_an_integer_too_long_to_convert_is_a_one_line_error(registries):
+    msg = _err(SUITE_YAML.replace("steps: 20", "steps: " + "9" * 5000), registries)
+    assert msg.startswith("suites/x.yaml: malformed YAML: Exceeds the limit") and "\n" not in msg
+
+
+def test_real_registries_refuse_oversized_networks_and_foreign_shapes():
+    # Each width is under the per-field limit; together they are billions of parameters.
+    with pytest.raises(SuiteError, match=r"^suites/r\.yaml:5: models\[0\]\.overrides\.g_hidden: config describes "
+                                         r"[\d,]+ parameters for model 'gan'; the limit is 100,000,000 \(model gan"):
+        _real("{g_hidden: [60000, 60000, 60000]}")
+    with pytest.raises(SuiteError, match=r"^suites/r\.yaml:5: models\[0\]\.overrides\.data_shape: config is for "
+                                         r"points data of shape \(3,\) but dataset 'ring8' holds points data of shape \(2,\)"):
+        _real("{data_shape: [3]}")
