@@ -8,80 +8,36 @@ directory; ``load`` turns a checkpoint directory back into a sampler without unp
 from __future__ import annotations
 
 import importlib
-import logging
-from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import torch
 
 from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
+from genbench.registry import Registry
 
 from baselines.spec import BaseConfig, ModelSpec, contract_problem
 
-log = logging.getLogger(__name__)
-
 ENTRY_POINT_GROUP = "genbench.models"
 
-_BUILTIN_MODULES = {
-    "gan": "baselines.gan",
-    "dcgan": "baselines.dcgan",
-    "cgan": "baselines.cgan",
-    "ae": "baselines.ae",
-    "vae": "baselines.vae",
-    "aae": "baselines.aae",
-    "unrolled-gan": "baselines.unrolled_gan",
-    "minibatch-gan": "baselines.minibatch_gan",
-}
+_BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "baselines.ae", "baselines.vae",
+                    "baselines.aae", "baselines.unrolled_gan", "baselines.minibatch_gan")
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    paper: str
-    kinds: tuple[str, ...]
-    conditioning: str  # what sampling conditions on: 'none', 'class' or 'image' (see spec.CONDITIONING)
-    can_translate: bool  # a trained model maps input images to outputs (autoencoders: reconstruction)
-
-
-def _discover() -> dict[str, ModelSpec]:
-    specs: dict[str, ModelSpec] = {}
-    for name, module in _BUILTIN_MODULES.items():
-        specs[name] = importlib.import_module(module).SPEC
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-            spec = obj() if isinstance(obj, type) else obj
-        except Exception as exc:  # a broken plug-in must not break genbench
-            log.warning("could not load model plug-in %r (%s): %s", ep.name, ep.value, exc)
-            continue
-        if not isinstance(spec, ModelSpec):
-            log.warning("model plug-in %r (%s) is not a baselines.spec.ModelSpec; ignored", ep.name, ep.value)
-            continue
-        problem = contract_problem(spec)
-        if problem:
-            log.warning("model plug-in %r (%s): %s; ignored", ep.name, ep.value, problem)
-            continue
-        if spec.name in specs:
-            log.warning("model plug-in %r reuses the name %r of an installed model; ignored", ep.value, spec.name)
-            continue
-        specs[spec.name] = spec
-    return specs
-
-
-_SPECS = _discover()
-MODELS: dict[str, ModelInfo] = {
-    name: ModelInfo(name, spec.paper, tuple(spec.kinds), spec.conditioning, bool(spec.can_translate))
-    for name, spec in _SPECS.items()
-}
+# The one model registry: its entries are the specs themselves (name, paper, kinds,
+# conditioning, can_translate); third parties come from the entry points on first lookup, and
+# one whose contract is unusable (``contract_problem``) is skipped with a warning.
+MODELS: Registry[ModelSpec] = Registry("model", ModelSpec, ENTRY_POINT_GROUP, check=contract_problem)
+for _module in _BUILTIN_MODULES:
+    MODELS.register(importlib.import_module(_module).SPEC)
+del _module
 
 
 def get_spec(name: str) -> ModelSpec:
     try:
-        return _SPECS[name]
+        return MODELS[name]
     except KeyError:
-        raise GenbenchError(f"unknown model {name!r}; available: {', '.join(sorted(_SPECS))}") from None
+        raise GenbenchError(f"unknown model {name!r}; available: {', '.join(sorted(MODELS))}") from None
 
 
 def default_config(name: str, dataset: Dataset, profile: str = "quick") -> BaseConfig:
@@ -108,4 +64,4 @@ def load(checkpoint_dir: str | Path, *, device: str | torch.device | None = None
     return load_trained(get_spec(record.get("model", "?")), checkpoint_dir, record, tensors, device)
 
 
-__all__ = ["MODELS", "ModelInfo", "ENTRY_POINT_GROUP", "default_config", "train", "load", "get_spec"]
+__all__ = ["MODELS", "ENTRY_POINT_GROUP", "default_config", "train", "load", "get_spec"]

@@ -22,7 +22,6 @@ from genbench.metrics.registry import (  # after the metric modules: registering
     columns_of,
     get_metric,
     higher_is_better,
-    load_plugins,
     metric_of_column,
     register_metric,
     unavailable,
@@ -38,7 +37,6 @@ __all__ = [
     "columns_of",
     "get_metric",
     "higher_is_better",
-    "load_plugins",
     "metric_of_column",
     "register_metric",
     "unavailable",
@@ -59,5 +57,3 @@ __all__ = [
     "ssim_per_image",
     "trace_sqrt_product",
 ]
-
-load_plugins()

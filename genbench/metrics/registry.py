@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, Callable, Iterable, Mapping
 
 from genbench.errors import GenbenchError
+from genbench.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -101,21 +101,38 @@ class MetricInputs:
     warnings: list[str] = field(default_factory=list)  # what a metric wants the result to say
 
 
-METRICS: dict[str, MetricSpec] = {}
-COLUMNS: dict[str, Column] = {}
+def _column_clash(spec: MetricSpec) -> str | None:
+    owners = {c.name: s.name for s in METRICS.registered() for c in s.columns}
+    taken = [c.name for c in spec.columns if c.name in owners]
+    return f"column {taken[0]!r} already belongs to metric {owners[taken[0]]!r}" if taken else None
 
 
-def register_metric(spec: MetricSpec) -> MetricSpec:
-    """Add ``spec``; a metric or column name may be registered once."""
-    if spec.name in METRICS:
-        raise ValueError(f"metric {spec.name!r} is registered twice")
-    for c in spec.columns:
-        if c.name in COLUMNS:
-            raise ValueError(f"column {c.name!r} of metric {spec.name!r} already belongs to another metric")
-    METRICS[spec.name] = spec
-    for c in spec.columns:
-        COLUMNS[c.name] = c
-    return spec
+# The one metric registry: built-ins below, third parties from the entry points on first lookup.
+METRICS: Registry[MetricSpec] = Registry("metric", MetricSpec, ENTRY_POINT_GROUP, check=_column_clash)
+register_metric = METRICS.register
+
+
+class _Columns(Mapping[str, Column]):
+    """Every registered metric's columns by name, in registration order: derived from METRICS,
+    so there is nothing to keep in step."""
+
+    def _all(self) -> dict[str, tuple[Column, str]]:
+        return {c.name: (c, s.name) for s in METRICS.values() for c in s.columns}
+
+    def owner(self, column: str) -> str:
+        return self._all()[column][1]
+
+    def __getitem__(self, column: str) -> Column:
+        return self._all()[column][0]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+COLUMNS = _Columns()
 
 
 def get_metric(name: str) -> MetricSpec:
@@ -139,29 +156,7 @@ def columns_of(metrics: Iterable[str]) -> tuple[str, ...]:
 
 
 def metric_of_column(column: str) -> MetricSpec | None:
-    return next((s for s in METRICS.values() if column in s.column_names), None)
-
-
-_LOADED_PLUGINS: set[tuple[str, str]] = set()
-
-
-def load_plugins() -> None:
-    """Register third-party metrics from the ``genbench.metrics`` entry points (a broken one warns).
-
-    Runs when ``genbench.metrics`` is imported, as ``baselines`` discovers models; calling it again
-    registers only entry points not seen before."""
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if (ep.name, ep.value) in _LOADED_PLUGINS:
-            continue
-        _LOADED_PLUGINS.add((ep.name, ep.value))
-        try:
-            obj = ep.load()
-            spec = obj() if callable(obj) and not isinstance(obj, MetricSpec) else obj
-            if not isinstance(spec, MetricSpec):
-                raise TypeError("not a genbench.metrics.registry.MetricSpec")
-            register_metric(spec)
-        except Exception as exc:  # a broken plug-in must not break genbench
-            log.warning("could not load metric plug-in %r (%s): %s", ep.name, ep.value, exc)
+    return METRICS[COLUMNS.owner(column)] if column in COLUMNS else None
 
 
 KIND_WORDS = {"image": "images", "points": "2-D points"}

@@ -6,7 +6,7 @@ import importlib
 import json
 
 import pytest
-from conftest import make_points
+from baseline_fixtures import make_points
 
 import baselines
 from genbench.cli import main
@@ -89,17 +89,14 @@ def test_third_party_model_via_entry_point(monkeypatch):
         def load(self):
             return TextSpec()
 
-    import importlib.metadata
+    import genbench.registry
 
-    monkeypatch.setattr(importlib.metadata, "entry_points",
+    monkeypatch.setattr(genbench.registry, "entry_points",
                         lambda group=None: [FakeEntryPoint(), Broken(), Unknown()] if group == "genbench.models" else [])
-    reloaded = importlib.reload(baselines)
-    try:
-        assert reloaded.MODELS["plugin-gan"].paper == "Someone et al. 2030"
-        assert reloaded.MODELS["plugin-gan"].conditioning == "none" and not reloaded.MODELS["plugin-gan"].can_translate
-        assert "broken" not in reloaded.MODELS  # a broken plug-in is skipped with a warning
-        assert "text-gan" not in reloaded.MODELS  # so is one that declares an unknown conditioning
-        assert isinstance(reloaded.get_spec("plugin-gan"), PluginSpec)
-    finally:
-        monkeypatch.undo()
-        importlib.reload(baselines)
+    monkeypatch.setattr(baselines.MODELS, "_specs", dict(baselines.MODELS._specs))  # the built-ins only
+    monkeypatch.setattr(baselines.MODELS, "_discovered", False)  # read the entry points on the next lookup
+    assert baselines.MODELS["plugin-gan"].paper == "Someone et al. 2030"
+    assert baselines.MODELS["plugin-gan"].conditioning == "none" and not baselines.MODELS["plugin-gan"].can_translate
+    assert "broken" not in baselines.MODELS  # a broken plug-in is skipped with a warning
+    assert "text-gan" not in baselines.MODELS  # so is one that declares an unknown conditioning
+    assert isinstance(baselines.get_spec("plugin-gan"), PluginSpec)

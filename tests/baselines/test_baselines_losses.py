@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import tiny
+from baseline_fixtures import tiny
 
 import baselines
 from baselines.losses import discriminator_loss, gaussian_kl, generator_loss

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import make_images, tiny
+from baseline_fixtures import make_images, tiny
 
 import baselines
 from baselines import checkpoint

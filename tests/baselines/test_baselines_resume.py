@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_points, tiny
+from baseline_fixtures import make_points, tiny
 
 import baselines
 from baselines import checkpoint
@@ -173,7 +173,7 @@ _CHILD = """
 import sys, torch
 sys.path[:0] = [{repo!r}, {tests!r}]
 torch.set_num_threads(1)
-from conftest import make_points, tiny
+from baseline_fixtures import make_points, tiny
 import baselines
 o = {{**tiny("gan", "points"), "checkpoint_every": 3}}
 baselines.train("gan", make_points(), out_dir=sys.argv[1], overrides=o, steps=int(sys.argv[2]), progress=False)

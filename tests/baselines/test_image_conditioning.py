@@ -99,9 +99,10 @@ def unpaired_dataset(n_a: int = 24, n_b: int = 40, name: str = "domains-tiny") -
 @pytest.fixture
 def registered(monkeypatch):
     """``baselines.load`` finds specs by name: register the toys for the test's duration."""
+    monkeypatch.setattr(baselines.MODELS, "_specs", dict(baselines.MODELS._specs))
     for spec in (InvertUpsample(), UnpairedToy()):
-        monkeypatch.setitem(baselines._SPECS, spec.name, spec)
-    return baselines._SPECS
+        baselines.MODELS.register(spec)
+    return baselines.MODELS
 
 
 def _tensors(path) -> dict[str, np.ndarray]:
