@@ -68,3 +68,22 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as indented JSON (NaN is refused: it is not JSON)."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def check_dir(path: str | os.PathLike, what: str) -> None:
+    """Fail now, in one line, if ``path`` cannot become a directory we write into.
+
+    Checked before a long run starts, so that a ``--report-dir`` pointing at a file is not
+    found out only after hours of training. Creates nothing.
+    """
+    path = Path(path)
+    for existing in (path, *path.parents):
+        if existing.exists():
+            break
+    else:  # pragma: no cover - the root always exists
+        return
+    if not existing.is_dir():
+        where = "is" if existing == path else f"is under {existing}, which is"
+        raise GenbenchError(f"{what} {path} {where} a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise GenbenchError(f"{what} {path}: {existing} is not writable")

@@ -22,6 +22,7 @@ import socket
 import time
 from pathlib import Path
 
+from genbench.atomic import check_dir
 from genbench.errors import GenbenchError
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,7 @@ class RunLock:
 
 def _make_dir(path: Path) -> None:
     """Create the output directory, or say in one line why it cannot be one."""
-    for parent in (path, *path.parents):
-        if parent.exists() and not parent.is_dir():
-            where = "is" if parent == path else f"is under {parent}, which is"
-            raise GenbenchError(f"output directory {path} {where} a file, not a directory")
+    check_dir(path, "output directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
