@@ -31,7 +31,10 @@ LOCK_NAME = ".lock"
 
 
 class RunLock:
-    """Exclusive use of ``out_dir`` by this process; ``with RunLock(d): ...``."""
+    """Exclusive use of ``out_dir`` by this process; ``with RunLock(d): ...``.
+
+    ``what`` names the holder in the message another process gets ("genbench run", "genbench train").
+    """
 
     def __init__(self, out_dir: str | os.PathLike, *, what: str = "genbench run"):
         self.path = Path(out_dir) / LOCK_NAME
@@ -52,7 +55,7 @@ class RunLock:
                 holder = _read_holder(fd)
                 os.close(fd)
                 raise GenbenchError(
-                    f"{self.path.parent} is in use by another {self.what} (pid {holder.get('pid', '?')} on "
+                    f"{self.path.parent} is in use by another {holder.get('command', 'genbench process')} (pid {holder.get('pid', '?')} on "
                     f"{holder.get('host', '?')}, started {holder.get('started', '?')}); wait for it to finish "
                     f"or use another output directory"
                 ) from None
@@ -63,7 +66,7 @@ class RunLock:
             if previous:
                 log.warning("taking over the stale lock %s left by pid %s on %s (started %s)", self.path,
                             previous.get("pid", "?"), previous.get("host", "?"), previous.get("started", "?"))
-            me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            me = {"command": self.what, "pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             try:
                 os.ftruncate(fd, 0)
                 data = json.dumps(me).encode()

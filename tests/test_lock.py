@@ -104,3 +104,26 @@ def test_full_disk_writing_the_lock_leaves_no_lock_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     with RunLock(tmp_path):
         pass
+
+
+def test_genbench_train_takes_the_lock_of_its_out_dir(tmp_path, monkeypatch, capsys):
+    import baselines
+    import genbench.data
+    from genbench.cli import main
+
+    monkeypatch.setattr(genbench.data, "load_dataset", lambda name, data_root=None: object())
+    monkeypatch.setattr(baselines, "default_config", lambda *a, **kw: None)
+    held = []
+
+    def train(model, dataset, *, out_dir, **kw):
+        with pytest.raises(GenbenchError):  # a second training into this directory is refused meanwhile
+            RunLock(out_dir).acquire()
+        held.append(out_dir)
+        return out_dir
+
+    monkeypatch.setattr(baselines, "train", train)
+    argv = ["train", "gan", "--dataset", "ring8", "--out", str(tmp_path / "ckpt"), "--no-progress"]
+    assert main(argv) == 0 and held == [tmp_path / "ckpt"]
+    with RunLock(tmp_path / "ckpt"):  # and a training while another holds it is refused in one line
+        assert main(argv) == 2
+    assert "is in use by another genbench" in capsys.readouterr().err and len(held) == 1
