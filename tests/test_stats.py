@@ -278,3 +278,14 @@ def test_cache_key_follows_the_computing_code(dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(code_hash, "evaluation_code", lambda: "edited-metric")
     dataset_features(dataset, "test", extractor, cache_dir=tmp_path, progress=False)
     assert extractor.calls == 2  # an edited metric or extractor must not reuse stale features
+
+
+def test_stats_file_declaring_a_huge_sigma_is_refused_before_loading(tmp_path):
+    import zipfile
+
+    path = tmp_path / "stats.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:  # 1 kB on disk, 8 TB declared
+        zf.writestr("mu.npy", _npy_header((10**6,)) + b"\0" * 64)
+        zf.writestr("sigma.npy", _npy_header((10**6, 10**6)) + b"\0" * 64)
+    with pytest.raises(GenbenchError, match=r"stats.npz: (mu|sigma) is declared \(1000000.*at most 8192 dimensions"):
+        ReferenceStats.load_npz(path)
