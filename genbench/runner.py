@@ -1,9 +1,11 @@
 """Running a suite: plan (dataset × model × seed) jobs, then train → sample → evaluate each.
 
-Every step's output is keyed by a hash of its configuration, its inputs' keys (fingerprints)
-and the genbench version, and written atomically. So a rerun skips what is done, changing one
-model's config reruns only that model, and an interrupted run (Ctrl-C, ``kill -9``) resumes
-without losing any finished step. A lock file keeps two runs out of one directory. A failing
+Every step (train, sample, evaluate, reconstruct) goes through one cached-step helper: its
+output is keyed by a hash of its configuration, its inputs' keys (fingerprints) and the code
+that computes it (:mod:`genbench.code_hash`), and written atomically, the step's record last.
+So a rerun skips what is done, changing one model's config (or editing a metric) reruns only
+what depends on it, and an interrupted run (Ctrl-C, ``kill -9``) resumes without losing any
+finished step. A lock (:mod:`genbench.lock`) keeps two runs out of one directory. A failing
 job is logged and reported; the other jobs still run.
 
 The models and the evaluation core are reached through a :class:`Backend`, so the runner's
@@ -12,31 +14,31 @@ own logic is testable with fakes in milliseconds.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import os
-import socket
 import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import numpy as np
 
-import genbench
-from genbench import atomic
+from genbench import atomic, code_hash
 from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
+from genbench.lock import RunLock
 from genbench.metrics.result import MetricResult
-from genbench.suite import Evaluation, Suite, check_overrides
+from genbench.overrides import apply_overrides
+from genbench.suite import Evaluation, Suite
 
 log = logging.getLogger(__name__)
 
-REAL_LABEL = "real data"
+REAL_LABEL = "real data"  # the one definition: the label of the real-data ceiling row
 RESULT_FILE = "result.json"
 MANIFEST_FILE = "manifest.json"
 MAX_CURVE_POINTS = 200
@@ -56,8 +58,10 @@ class Backend(Protocol):
 
     def default_config(self, model: str, dataset: Dataset, profile: str) -> Any: ...
 
-    def train(self, model: str, dataset: Dataset, *, out_dir: Path, config: Any, overrides: dict,
-              steps: int | None, seed: int, device: str, progress: bool) -> Path: ...
+    def train(self, model: str, dataset: Dataset, *, out_dir: Path, config: Any, steps: int | None, seed: int,
+              device: str, progress: bool) -> Path:
+        """Train with exactly ``config`` (overrides already applied and validated) into ``out_dir``."""
+        ...
 
     def sample(self, checkpoint: Path, n: int, seed: int, device: str) -> np.ndarray: ...
 
@@ -96,11 +100,11 @@ class GenbenchBackend:
 
         return baselines.default_config(model, dataset, profile=profile)
 
-    def train(self, model, dataset, *, out_dir, config, overrides, steps, seed, device, progress):
+    def train(self, model, dataset, *, out_dir, config, steps, seed, device, progress):
         import baselines
 
-        return Path(baselines.train(model, dataset, out_dir=out_dir, config=config, overrides=overrides or None,
-                                    steps=steps, seed=seed, device=device, progress=progress))
+        return Path(baselines.train(model, dataset, out_dir=out_dir, config=config, steps=steps, seed=seed,
+                                    device=device, progress=progress))
 
     def sample(self, checkpoint, n, seed, device):
         import baselines
@@ -140,7 +144,7 @@ class GenbenchBackend:
 # --------------------------------------------------------------------------- plan
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Job:
     dataset: str
     label: str  # model label, or REAL_LABEL for the real-data ceiling row
@@ -173,88 +177,15 @@ def plan(suite: Suite, only: list[str] | None = None) -> list[Job]:
 
 
 def step_key(kind: str, payload: dict) -> str:
-    """Content key of a step: its config, its inputs' keys and the genbench version."""
-    blob = json.dumps({"step": kind, "genbench": genbench.__version__, **payload}, sort_keys=True, default=str)
+    """Content key of a step: its config, its inputs' keys and a hash of the code that computes it.
+
+    Training keys carry the baselines' code hash; evaluation, reconstruction and real-sample keys
+    carry genbench's. Sampling is keyed by its train key, which already holds the baselines' code.
+    """
+    code = {"train": code_hash.training_code, "evaluate": code_hash.evaluation_code,
+            "reconstruct": code_hash.evaluation_code, "real-sample": code_hash.evaluation_code}.get(kind)
+    blob = json.dumps({"step": kind, **({"code": code()} if code else {}), **payload}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-# --------------------------------------------------------------------------- lock
-
-
-class RunLock:
-    """One run per output directory. A lock left by a dead process (``kill -9``) is taken over."""
-
-    def __init__(self, out_dir: Path):
-        self.path = Path(out_dir) / ".lock"
-        self.held = False
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._read()
-                if holder is not None and self._alive(holder):
-                    raise GenbenchError(
-                        f"{self.path.parent} is in use by another genbench run (pid {holder.get('pid')} on "
-                        f"{holder.get('host')}, started {holder.get('started')}); wait for it to finish or use "
-                        f"another --out directory. If that process is gone, delete {self.path}"
-                    ) from None
-                log.warning("taking over a stale lock %s left by %s", self.path, holder or "an unreadable lock file")
-                try:
-                    self.path.unlink()
-                except FileNotFoundError:
-                    pass
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
-            self.held = True
-            return
-        raise GenbenchError(f"could not take the lock {self.path}: another run keeps creating it")
-
-    def _read(self) -> dict | None:
-        try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            # Being written this instant, or garbage: treat an unreadable lock younger than 10 s as live.
-            try:
-                if time.time() - self.path.stat().st_mtime < 10:
-                    return {"pid": "?", "host": socket.gethostname(), "started": "just now"}
-            except OSError:
-                pass
-            return None
-
-    @staticmethod
-    def _alive(holder: dict) -> bool:
-        if holder.get("host") != socket.gethostname():
-            return True  # cannot tell for another machine: assume live
-        pid = holder.get("pid")
-        if not isinstance(pid, int):
-            return True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-    def release(self) -> None:
-        if self.held:
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                pass
-            self.held = False
-
-    def __enter__(self) -> "RunLock":
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
 
 
 # --------------------------------------------------------------------------- per-job logs
@@ -274,18 +205,18 @@ class _ThreadLogHandler(logging.FileHandler):
 # --------------------------------------------------------------------------- running
 
 
-@dataclass
+@dataclasses.dataclass
 class JobOutcome:
     job: Job
     ok: bool
     result_path: Path | None = None
     error: str | None = None
     log_path: Path | None = None
-    ran: list[str] = field(default_factory=list)  # steps computed (the rest came from the cache)
+    ran: list[str] = dataclasses.field(default_factory=list)  # steps computed (the rest came from the cache)
     wall_time_s: float = 0.0
 
 
-@dataclass
+@dataclasses.dataclass
 class RunSummary:
     out_dir: Path
     outcomes: list[JobOutcome]
@@ -350,9 +281,8 @@ class Runner:
                 f"but dataset {job.dataset!r} is {ds.kind} data"
             )
         default = self.backend.default_config(spec.model, ds, self.suite.profile)
-        config = check_overrides(self.suite, spec.label, default, where=f"{self.suite.path}: models[{spec.label}].overrides")
-        steps = spec.steps or self.suite.steps
-        return {"config": config, "default_config": default, "steps": steps}
+        config = apply_overrides(default, dict(spec.overrides), f"{self.suite.path}: models[{spec.label}].overrides")
+        return {"config": config, "steps": spec.steps or self.suite.steps}
 
     # ---- the run
 
@@ -396,16 +326,22 @@ class Runner:
 
     def _run_job(self, job: Job, resolved: dict | None) -> JobOutcome:
         jdir = self.job_dir(job)
-        jdir.mkdir(parents=True, exist_ok=True)
         log_path = jdir / "log.txt"
-        handler = _ThreadLogHandler(log_path)
+        outcome = JobOutcome(job=job, ok=False, log_path=log_path)
+        t0 = time.perf_counter()
+        try:
+            jdir.mkdir(parents=True, exist_ok=True)
+            handler = _ThreadLogHandler(log_path)
+        except OSError as exc:  # e.g. a full disk: this job fails, in one line
+            outcome.error = f"cannot write the job directory {jdir}: {exc.strerror or exc}"
+            outcome.log_path = None
+            self.echo(f"  [FAILED] {job.id}: {outcome.error}")
+            return outcome
         root = logging.getLogger()
         root.addHandler(handler)
         old_level = root.level
         if root.level > logging.INFO or root.level == logging.NOTSET:
             root.setLevel(logging.INFO)
-        outcome = JobOutcome(job=job, ok=False, log_path=log_path)
-        t0 = time.perf_counter()
         try:
             log.info("job %s: start", job.id)
             if job.is_real:
@@ -415,10 +351,16 @@ class Runner:
             outcome.ok = True
             log.info("job %s: done (%s)", job.id, ", ".join(outcome.ran) or "all cached")
         except Exception as exc:  # one failing job must not stop the others
-            outcome.error = f"{type(exc).__name__}: {exc}"
-            log.error("job %s failed:\n%s", job.id, traceback.format_exc())
-            atomic.write_json(jdir / "error.json", {"job": job.to_dict(), "error": outcome.error,
-                                                   "traceback": traceback.format_exc()})
+            outcome.error = str(exc) if isinstance(exc, GenbenchError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, GenbenchError):  # a stated problem: its message is the whole story
+                log.error("job %s failed: %s", job.id, exc)
+            else:
+                log.error("job %s failed:\n%s", job.id, traceback.format_exc())
+            try:
+                atomic.write_json(jdir / "error.json", {"job": job.to_dict(), "error": outcome.error,
+                                                       "traceback": traceback.format_exc()})
+            except OSError as write_exc:
+                log.error("could not record the failure: %s", write_exc)
         finally:
             root.removeHandler(handler)
             root.setLevel(old_level)
@@ -432,78 +374,69 @@ class Runner:
             self.echo(f"  [FAILED] {job.id}: {outcome.error}  (log: {log_path})")
         return outcome
 
+    # ---- the cached step: every step of a job goes through here
+
+    def _step(self, outcome: JobOutcome, job: Job, name: str, payload: dict,
+              compute: Callable[[Path | None], dict], artifact: str | None = None) -> dict:
+        """Key → hit test → compute → atomic write → bookkeeping, for one step of a job.
+
+        The step's record ``NAME-KEY16.json`` (its key, what ``compute`` returned, its wall time)
+        is written last, after ``compute`` has atomically written the step's ``artifact`` (a
+        file or directory named by the pattern with the key, passed to ``compute``). So a record
+        with the right key means the step is finished; anything else is computed again.
+        """
+        key = step_key(name, payload)
+        jdir = self.job_dir(job)
+        path = jdir / artifact.format(key[:16]) if artifact else None
+        record_path = jdir / f"{name}-{key[:16]}.json"
+        record = _readable_json(record_path)
+        if isinstance(record, dict) and record.get("key") == key and (path is None or path.exists()):
+            return record
+        t = time.perf_counter()
+        body = compute(path)
+        record = _jsonable({"key": key, **body, "wall_time_s": time.perf_counter() - t})
+        atomic.write_json(record_path, record)
+        outcome.ran.append(name)
+        return record
+
     # ---- model job: train → sample → (reconstruct) → evaluate
 
     def _model_job(self, job: Job, resolved: dict, outcome: JobOutcome) -> Path:
         ds = self.dataset(job.dataset)
         spec = self.suite.model(job.label)
         ev = self.suite.evaluation
-        jdir = self.job_dir(job)
         fp = ds.fingerprint.to_dict()
+        config = resolved["config"]
 
-        # train
-        train_key = step_key("train", {"model": spec.model, "config": resolved["config"], "steps": resolved["steps"],
-                                       "seed": job.seed, "dataset": fp})
-        train_dir = jdir / f"train-{train_key[:16]}"
-        marker = train_dir / "genbench-step.json"
-        if _readable_json(marker) and _readable_json(marker).get("key") == train_key:
-            train_info = _readable_json(marker)
-        else:
+        def train(out_dir: Path) -> dict:
             log.info("training %s on %s (seed %d, steps %s) in %s", spec.model, job.dataset, job.seed,
-                     resolved["steps"], train_dir)
-            t = time.perf_counter()
-            ckpt = self.backend.train(spec.model, ds, out_dir=train_dir, config=resolved["default_config"],
-                                      overrides=dict(spec.overrides), steps=resolved["steps"], seed=job.seed,
-                                      device=self.device, progress=self.progress)
-            train_info = {"key": train_key, "checkpoint": os.path.relpath(ckpt, self.out_dir),
-                          "wall_time_s": time.perf_counter() - t}
-            atomic.write_json(marker, train_info)
-            outcome.ran.append("train")
-        ckpt = self.out_dir / train_info["checkpoint"]
+                     resolved["steps"], out_dir)
+            ckpt = self.backend.train(spec.model, ds, out_dir=out_dir, config=config, steps=resolved["steps"],
+                                      seed=job.seed, device=self.device, progress=self.progress)
+            return {"checkpoint": os.path.relpath(ckpt, self.out_dir)}
 
-        # sample
-        sample_key = step_key("sample", {"train": train_key, "n": ev.n, "seed": job.seed})
-        samples_path = jdir / f"samples-{sample_key[:16]}.npz"
-        sample_info_path = jdir / f"samples-{sample_key[:16]}.json"
-        sample_info = _readable_json(sample_info_path)
-        if sample_info is None or not samples_path.exists():
-            t = time.perf_counter()
+        trained = self._step(outcome, job, "train", {"model": spec.model, "config": _config_dict(config),
+                                                     "steps": resolved["steps"], "seed": job.seed, "dataset": fp},
+                             train, artifact="train-{}")
+        ckpt = self.out_dir / trained["checkpoint"]
+
+        held: dict[str, np.ndarray] = {}  # samples just drawn, so evaluate need not read them back
+
+        def sample(path: Path) -> dict:
             samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device))
             _check_samples(samples, ds, ev.n, spec.label)
-            _save_npz(samples_path, samples=samples)
-            sample_info = {"key": sample_key, "n": int(len(samples)), "wall_time_s": time.perf_counter() - t}
-            atomic.write_json(sample_info_path, sample_info)
-            outcome.ran.append("sample")
-        else:
-            samples = None
+            _save_npz(path, samples=samples)
+            held["samples"] = samples
+            return {"n": int(len(samples))}
 
-        # evaluate
-        eval_key = step_key("evaluate", {"samples": sample_key, "protocol": _protocol(ev), "dataset": fp,
-                                         "seed": job.seed, "extractor": self.extractor(job.dataset)})
-        eval_path = jdir / f"eval-{eval_key[:16]}.json"
-        evaluation = _readable_json(eval_path)
-        if evaluation is None:
-            if samples is None:
-                with np.load(samples_path) as z:
-                    samples = z["samples"]
-            t = time.perf_counter()
-            evaluation = self.backend.evaluate(samples, ds, ev, seed=job.seed, device=self.device,
-                                               cache_dir=self.cache_dir, data_root=self.data_root,
-                                               progress=self.progress)
-            evaluation = _jsonable(dict(evaluation))
-            evaluation["genbench_wall_time_s"] = time.perf_counter() - t
-            atomic.write_json(eval_path, evaluation)
-            outcome.ran.append("evaluate")
+        sampled = self._step(outcome, job, "sample", {"train": trained["key"], "n": ev.n, "seed": job.seed},
+                             sample, artifact="samples-{}.npz")
+        samples_path = self.job_dir(job) / f"samples-{sampled['key'][:16]}.npz"
+        evaluated = self._evaluate_step(outcome, job, sampled["key"], samples_path, held)
 
-        # reconstruction metrics (autoencoder family)
         recon = None
         if ev.reconstruction_metrics and self.backend.can_translate(spec.model):
-            recon_key = step_key("reconstruct", {"train": train_key, "split": ev.split, "n": ev.n_reconstruct, "std": "sem",
-                                                 "metrics": list(ev.reconstruction_metrics), "dataset": fp})
-            recon_path = jdir / f"recon-{recon_key[:16]}.json"
-            recon = _readable_json(recon_path)
-            if recon is None:
-                t = time.perf_counter()
+            def reconstruct(_: None) -> dict:
                 originals = ds.split(ev.split).samples[: ev.n_reconstruct]
                 rec = np.asarray(self.backend.translate(ckpt, originals, self.device))
                 if rec.shape != originals.shape or rec.dtype != np.uint8:
@@ -511,65 +444,77 @@ class Runner:
                                         f"expected uint8 {originals.shape}")
                 metrics = [_standard_error(m, len(originals)) for m in self.backend.evaluate_reconstructions(originals, rec)
                            if m.name in ev.reconstruction_metrics]
-                recon = {"key": recon_key, "n": int(len(originals)), "split": ev.split,
-                         "metrics": [m.to_dict() for m in metrics], "wall_time_s": time.perf_counter() - t}
-                atomic.write_json(recon_path, recon)
-                outcome.ran.append("reconstruct")
+                return {"n": int(len(originals)), "split": ev.split, "metrics": [m.to_dict() for m in metrics]}
 
-        return self._write_result(job, evaluation, samples_path, {
+            recon = self._step(outcome, job, "reconstruct",
+                               {"train": trained["key"], "split": ev.split, "n": ev.n_reconstruct, "std": "sem",
+                                "metrics": list(ev.reconstruction_metrics), "dataset": fp}, reconstruct)
+
+        steps = {"train": trained, "sample": sampled, "evaluate": evaluated, **({"reconstruct": recon} if recon else {})}
+        return self._write_result(job, evaluated["evaluation"], samples_path, {
             "model": spec.model,
-            "config": resolved["config"],
+            "config": _config_dict(config),
             "overrides": dict(spec.overrides),
             "steps": resolved["steps"],
             "checkpoint": os.path.relpath(ckpt, self.out_dir),
             "curves": _training_curves(ckpt / "train_log.jsonl"),
-            "keys": {"train": train_key, "sample": sample_key, "evaluate": eval_key,
-                     **({"reconstruct": recon["key"]} if recon else {})},
-            "wall_times_s": {"train": train_info["wall_time_s"], "sample": sample_info["wall_time_s"],
-                             "evaluate": evaluation.get("genbench_wall_time_s"),
-                             **({"reconstruct": recon["wall_time_s"]} if recon else {})},
+            "keys": {k: r["key"] for k, r in steps.items()},
+            "wall_times_s": {k: r["wall_time_s"] for k, r in steps.items()},
         }, recon)
+
+    def _evaluate_step(self, outcome: JobOutcome, job: Job, samples_key: str, samples_path: Path,
+                       held: dict[str, np.ndarray]) -> dict:
+        """Score a job's samples (generated or real) with the suite's protocol."""
+        ds = self.dataset(job.dataset)
+        ev = self.suite.evaluation
+
+        def evaluate(_: None) -> dict:
+            samples = held.get("samples")
+            if samples is None:
+                with np.load(samples_path) as z:
+                    samples = z["samples"]
+            evaluation = self.backend.evaluate(samples, ds, ev, seed=job.seed, device=self.device,
+                                               cache_dir=self.cache_dir, data_root=self.data_root,
+                                               progress=self.progress)
+            return {"evaluation": dict(evaluation)}
+
+        return self._step(outcome, job, "evaluate",
+                          {"samples": samples_key, "protocol": _protocol(ev), "dataset": ds.fingerprint.to_dict(),
+                           "seed": job.seed, "extractor": self.extractor(job.dataset)}, evaluate)
 
     # ---- real-data ceiling: held-out real samples scored exactly as a model's samples
 
     def _real_job(self, job: Job, outcome: JobOutcome) -> Path:
         ds = self.dataset(job.dataset)
         ev = self.suite.evaluation
-        jdir = self.job_dir(job)
-        fp = ds.fingerprint.to_dict()
         pool = ds.split(ev.real_split).samples
         n = min(ev.n, len(pool))
         if n < ev.n:
             log.warning("real-data row: split %r has only %d samples (< n=%d); using all of them",
                         ev.real_split, len(pool), ev.n)
-        sample_key = step_key("real-sample", {"split": ev.real_split, "n": n, "seed": job.seed, "dataset": fp})
-        eval_key = step_key("evaluate", {"samples": sample_key, "protocol": _protocol(ev), "dataset": fp,
-                                         "seed": job.seed, "extractor": self.extractor(job.dataset)})
-        samples_path = jdir / f"samples-{sample_key[:16]}.npz"
-        rng = np.random.default_rng(job.seed)
-        idx = np.sort(rng.choice(len(pool), size=n, replace=False))
-        if not samples_path.exists():
-            _save_npz(samples_path, samples=pool[idx])
-        eval_path = jdir / f"eval-{eval_key[:16]}.json"
-        evaluation = _readable_json(eval_path)
-        if evaluation is None:
-            t = time.perf_counter()
-            evaluation = _jsonable(dict(self.backend.evaluate(
-                pool[idx], ds, ev, seed=job.seed, device=self.device, cache_dir=self.cache_dir,
-                data_root=self.data_root, progress=self.progress)))
-            evaluation["genbench_wall_time_s"] = time.perf_counter() - t
-            atomic.write_json(eval_path, evaluation)
-            outcome.ran.append("evaluate")
-        return self._write_result(job, evaluation, samples_path, {
+        held: dict[str, np.ndarray] = {}
+
+        def draw(path: Path) -> dict:
+            idx = np.sort(np.random.default_rng(job.seed).choice(len(pool), size=n, replace=False))
+            held["samples"] = pool[idx]
+            _save_npz(path, samples=held["samples"])
+            return {"n": n}
+
+        drawn = self._step(outcome, job, "real-sample", {"split": ev.real_split, "n": n, "seed": job.seed,
+                                                         "dataset": ds.fingerprint.to_dict()},
+                           draw, artifact="samples-{}.npz")
+        samples_path = self.job_dir(job) / f"samples-{drawn['key'][:16]}.npz"
+        evaluated = self._evaluate_step(outcome, job, drawn["key"], samples_path, held)
+        return self._write_result(job, evaluated["evaluation"], samples_path, {
             "model": None,
             "real_split": ev.real_split,
             "n_real": n,
-            "keys": {"sample": sample_key, "evaluate": eval_key},
-            "wall_times_s": {"evaluate": evaluation.get("genbench_wall_time_s")},
+            "keys": {"sample": drawn["key"], "evaluate": evaluated["key"]},
+            "wall_times_s": {"evaluate": evaluated["wall_time_s"]},
         }, None)
 
     def _write_result(self, job: Job, evaluation: dict, samples_path: Path, extra: dict, recon: dict | None) -> Path:
-        from genbench.provenance import environment
+        from genbench.provenance import environment  # imports torch; see _resolve
 
         path = self.job_dir(job) / RESULT_FILE
         existing = _readable_json(path)
@@ -597,6 +542,8 @@ class Runner:
                 "evaluation": evaluation.get("provenance", {}),
                 "environment": environment(self._device_for_provenance()),
                 "dataset_source": ds.source,
+                "code_sha256": {"evaluation": code_hash.evaluation_code(),
+                                **({} if job.is_real else {"training": code_hash.training_code()})},
             },
             "warnings": warnings,
             "samples": os.path.relpath(samples_path, self.out_dir),
@@ -630,13 +577,16 @@ def _standard_error(m: MetricResult, n: int) -> MetricResult:
     The leaderboard's ± and the gate's noise are about the mean, so the per-image spread is
     kept in params and the standard error becomes ``std``.
     """
-    import dataclasses
-
     if m.std is None or n < 2:
         return m
     return dataclasses.replace(m, std=float(m.std) / float(np.sqrt(n)),
                                params={**dict(m.params), "per_image_std": float(m.std), "n_images": int(n),
                                        "std_is": "standard error of the mean over images"})
+
+
+def _config_dict(config: Any) -> dict:
+    """A model config (a dataclass) as the plain dict its key and result record."""
+    return dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
 
 
 def _readable_json(path: Path) -> dict | None:
@@ -701,8 +651,6 @@ def _jsonable(obj: Any) -> Any:
         return None
     if hasattr(obj, "tolist"):
         return _jsonable(obj.tolist())
-    if hasattr(obj, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        return _jsonable(asdict(obj))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _jsonable(dataclasses.asdict(obj))
     return obj

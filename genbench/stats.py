@@ -3,8 +3,9 @@
 Scoring a model against a dataset needs the dataset's features (μ and Σ for FID, the features
 themselves for KID/PRDC, the probabilities for IS/mode counting). Extracting them is the slow
 part (Inception on 10k images), and they depend only on *what* was measured — the exact data
-(fingerprint), split, number of samples, extractor identity and genbench version — so they are
-cached under a key made of exactly those, and a corrupt cache entry is recomputed, never used.
+(fingerprint), split, number of samples, extractor identity and the code that computes them
+(:mod:`genbench.code_hash`) — so they are cached under a key made of exactly those, and a
+corrupt cache entry is recomputed, never used.
 
 :class:`ReferenceStats` reads and writes pytorch-fid's ``--save-stats`` ``.npz`` format (keys
 ``mu`` and ``sigma``), adding provenance keys pytorch-fid ignores.
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 import genbench
+from genbench import code_hash
 from genbench.atomic import atomic_path
 from genbench.errors import GenbenchError
 from genbench.features.base import Extractor, ExtractorIdentity, Features
@@ -35,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 # Bump when the layout of cache files changes: old entries then simply miss.
 _CACHE_FORMAT = 1
+# A cache entry's small string members (key, checksum, extractor JSON) are far below this.
+_MAX_STRING_BYTES = 1 << 16
+# Largest feature dimension a statistics file may declare (Σ of 8192² float64 = 512 MiB;
+# Inception's is 2048).
+MAX_STATS_DIM = 8192
 # How a subset of n < len(split) samples is chosen; part of the cache key.
 SUBSET_SEED = 0
 SUBSET_RULE = f"sorted(numpy.random.default_rng({SUBSET_SEED}).permutation(len(split))[:n])"
@@ -100,6 +107,7 @@ class ReferenceStats:
             arrays["n"] = np.asarray(self.n, dtype=np.int64)
         provenance = {
             "genbench_version": genbench.__version__,
+            "code_sha256": code_hash.evaluation_code(),
             "fingerprint": self.fingerprint,
             "extractor": self.extractor,
             "split": self.split,
@@ -117,6 +125,7 @@ class ReferenceStats:
         if not path.is_file():
             raise GenbenchError(f"reference statistics file {path} does not exist")
         try:
+            _check_stats_headers(path)
             with np.load(path, allow_pickle=False) as npz:
                 keys = set(npz.files)
                 missing = {"mu", "sigma"} - keys
@@ -178,7 +187,7 @@ def cache_key(dataset: "Dataset", split: str, n: int, identity: ExtractorIdentit
     """sha256 over everything the features depend on."""
     content = {
         "format": _CACHE_FORMAT,
-        "genbench_version": genbench.__version__,
+        "code_sha256": code_hash.evaluation_code(),
         "dataset_sha256": dataset.fingerprint.sha256,
         "dataset": dataset.fingerprint.name,
         "split": split,
@@ -219,9 +228,61 @@ def _save_cached(path: Path, key: str, features: Features) -> None:
             np.savez(f, **arrays)  # uncompressed: float features hardly compress and zlib is slow
 
 
+def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype, zipfile.ZipInfo]]:
+    """Each member's declared shape and dtype, read from its .npy header without loading it.
+
+    ``np.load`` allocates whatever a header declares, so a 1 kB file claiming 10¹² rows takes
+    the machine down before any later check could run; callers check these first.
+    """
+    headers = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+            with zf.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            headers[name] = (tuple(shape), dtype, info)
+    return headers
+
+
+def _check_cache_headers(path: Path, n: int) -> None:
+    """Refuse a cache entry unless it holds only what genbench writes: short strings and float
+    n × d arrays, each declared no larger than the bytes stored for it (written uncompressed,
+    so a file of that size really holds them)."""
+    size = path.stat().st_size
+    for name, (shape, dtype, info) in _npz_headers(path).items():
+        if name not in ("key", "checksum", "extractor", "features", "probs"):
+            raise ValueError(f"unexpected array {info.filename!r}")
+        if info.compress_type != zipfile.ZIP_STORED or info.file_size > size:
+            raise ValueError(f"{name} is compressed or larger than the file")
+        if name in ("key", "checksum", "extractor"):
+            if shape != () or dtype.kind != "U" or dtype.itemsize > _MAX_STRING_BYTES:
+                raise ValueError(f"{name} is {dtype} {shape}, expected a short string")
+        elif (len(shape) != 2 or shape[0] != n or dtype not in (np.float32, np.float64)
+              or shape[1] * n * dtype.itemsize > info.file_size):
+            raise ValueError(f"{name} is declared {dtype} {shape}, expected float {n} × d")
+
+
+def _check_stats_headers(path: Path) -> None:
+    """Refuse a statistics file declaring arrays beyond MAX_STATS_DIM before loading it."""
+    for name, (shape, dtype, _) in _npz_headers(path).items():
+        if dtype.hasobject:
+            raise GenbenchError(f"{path}: array {name!r} holds Python objects; statistics files hold numbers")
+        elements = int(np.prod(shape, dtype=np.float64))
+        if name in ("mu", "sigma") and (len(shape) > 2 or any(d > MAX_STATS_DIM for d in shape)):
+            raise GenbenchError(f"{path}: {name} is declared {shape}; genbench reads statistics of at most "
+                                f"{MAX_STATS_DIM} dimensions")
+        if name not in ("mu", "sigma") and elements * dtype.itemsize > _MAX_STRING_BYTES:
+            raise GenbenchError(f"{path}: array {name!r} is declared {dtype} {shape}, too large for provenance")
+
+
 def _load_cached(path: Path, key: str, n: int, identity: ExtractorIdentity) -> Features:
     """The cached features at ``path``; ValueError says why the entry cannot be trusted."""
     try:
+        _check_cache_headers(path, n)
         with np.load(path, allow_pickle=False) as npz:
             stored_key = str(npz["key"])
             features = np.asarray(npz["features"])

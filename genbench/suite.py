@@ -566,20 +566,3 @@ def _check_configs(c: _Checker, reg: Registries, profile: str, r: _Resolved) -> 
                 except GenbenchError as exc:
                     keys = list(r.override_keys[spec.label].values())
                     raise c.loc.error(keys[-1] if keys else f"models[{i}]", f"{exc} {context}") from None
-
-
-# --------------------------------------------------------------------------- config overrides
-
-
-def check_overrides(suite: Suite, label: str, default_config: Any, where: str | None = None) -> dict:
-    """The model's config with its overrides applied, as a dict (through ``apply_overrides``).
-
-    Kept for the runner until it passes the config object itself; load_suite has already checked
-    every override against every dataset and profile.
-    """
-    spec = suite.model(label)
-    where = where or f"{suite.path}: models[{label}].overrides"
-    try:
-        return asdict(apply_overrides(default_config, spec.overrides, where))
-    except OverrideError as exc:
-        raise SuiteError(str(exc)) from None

@@ -237,3 +237,55 @@ def test_corrupt_cache_is_recomputed_with_a_warning(dataset, tmp_path, caplog, c
     np.testing.assert_array_equal(again.features, first.features)
     dataset_features(dataset, "test", extractor, cache_dir=tmp_path, progress=False)
     assert extractor.calls == 2  # the recomputed entry was written back and is good
+
+
+def _npy_header(shape, dtype="<f8") -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("member, shape", [("features", (20, 10**10)), ("probs", (10**12, 3)),
+                                           ("key", None)])
+def test_cache_header_declaring_a_huge_array_is_refused_before_loading(dataset, tmp_path, caplog, member, shape):
+    import zipfile
+
+    extractor = CountingExtractor()
+    dataset_features(dataset, "test", extractor, cache_dir=tmp_path, progress=False)
+    (path,) = (tmp_path / "features").glob("*.npz")
+    with zipfile.ZipFile(path) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    if shape is None:  # a 0-d string of 2**28 characters (1 GiB)
+        members["key.npy"] = _npy_header((), "<U268435456") + b"\0" * 64
+    else:
+        members[f"{member}.npy"] = _npy_header(shape) + b"\0" * 64
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with caplog.at_level(logging.WARNING, logger="genbench.stats"):
+        again = dataset_features(dataset, "test", extractor, cache_dir=tmp_path, progress=False)
+    assert extractor.calls == 2 and len(again) == 20
+    assert any("corrupt feature cache" in r.message for r in caplog.records)
+
+
+def test_cache_key_follows_the_computing_code(dataset, tmp_path, monkeypatch):
+    from genbench import code_hash
+
+    extractor = CountingExtractor()
+    dataset_features(dataset, "test", extractor, cache_dir=tmp_path, progress=False)
+    monkeypatch.setattr(code_hash, "evaluation_code", lambda: "edited-metric")
+    dataset_features(dataset, "test", extractor, cache_dir=tmp_path, progress=False)
+    assert extractor.calls == 2  # an edited metric or extractor must not reuse stale features
+
+
+def test_stats_file_declaring_a_huge_sigma_is_refused_before_loading(tmp_path):
+    import zipfile
+
+    path = tmp_path / "stats.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:  # 1 kB on disk, 8 TB declared
+        zf.writestr("mu.npy", _npy_header((10**6,)) + b"\0" * 64)
+        zf.writestr("sigma.npy", _npy_header((10**6, 10**6)) + b"\0" * 64)
+    with pytest.raises(GenbenchError, match=r"stats.npz: (mu|sigma) is declared \(1000000.*at most 8192 dimensions"):
+        ReferenceStats.load_npz(path)

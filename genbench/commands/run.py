@@ -6,7 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-
+from genbench.atomic import check_dir
+from genbench.suite import load_suite
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +31,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-report", action="store_true", help="do not render the leaderboard")
     p.add_argument("--data-root", default=None, help="where dataset files live (default: $GENBENCH_DATA)")
     p.add_argument("--cache-dir", default=None, help="feature/statistics cache (default: $GENBENCH_CACHE or ~/.cache/genbench)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway with --jobs > 1)")
     p.set_defaults(func=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
+    # Imported here: they pull in torch (runner, device) or pandas (report), which every other
+    # genbench command would then pay for at startup.
     from genbench.device import resolve_device
     from genbench.report import render_report
     from genbench.runner import Runner
-    from genbench.suite import load_suite
 
     suite = load_suite(args.suite, args.profile)
     if args.device not in ("auto", None):
         resolve_device(args.device)  # explicit cuda without CUDA: fail now, not in every job
     out = Path(args.out) if args.out else Path("runs") / suite.name
+    report_dir = Path(args.report_dir) if args.report_dir else Path("reports") / suite.name
+    check_dir(out, "--out")
+    if not args.no_report:
+        check_dir(report_dir, "--report-dir")  # now, not after hours of training
     runner = Runner(suite, out, device=args.device, jobs=args.jobs, only=args.only, cache_dir=args.cache_dir,
-                    data_root=args.data_root)
+                    data_root=args.data_root, progress=not args.no_progress)
     summary = runner.run()
     n_ok = len(summary.outcomes) - len(summary.failed)
     print(f"genbench run: {n_ok}/{len(summary.outcomes)} jobs finished in {summary.wall_time_s:.1f} s; results in {out}")
     if not args.no_report:
-        report_dir = Path(args.report_dir) if args.report_dir else Path("reports") / suite.name
         html = render_report(out, report_dir)
         print(f"leaderboard: {html.resolve()}")
     for o in summary.failed:
@@ -69,6 +75,3 @@ def _tail(path: Path | None, n: int) -> list[str]:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:]
     except OSError:
         return []
-
-
-

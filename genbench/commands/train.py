@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from genbench.errors import GenbenchError
+from genbench.lock import RunLock
 from genbench.profiles import PROFILES
 
 
@@ -46,13 +47,15 @@ def run_train(args: argparse.Namespace) -> int:
     from genbench.data import load_dataset
 
     baselines.get_spec(args.model)  # unknown model → error listing the models, before loading data
+    overrides = parse_set(args.set)
     dataset = load_dataset(args.dataset, data_root=args.data_root)
     out = Path(args.out) if args.out else default_out_dir(args.model, args.dataset, args.seed, args.profile)
-    config = None
-    if args.profile is not None or not checkpoint.exists(out):
-        config = baselines.default_config(args.model, dataset, args.profile or "quick")
-    path = baselines.train(args.model, dataset, out_dir=out, config=config, overrides=parse_set(args.set),
-                           steps=args.steps, seed=args.seed, device=args.device, progress=not args.no_progress)
+    with RunLock(out, what="genbench train"):  # two trainings into one directory would corrupt it
+        config = None
+        if args.profile is not None or not checkpoint.exists(out):
+            config = baselines.default_config(args.model, dataset, args.profile or "quick")
+        path = baselines.train(args.model, dataset, out_dir=out, config=config, overrides=overrides,
+                               steps=args.steps, seed=args.seed, device=args.device, progress=not args.no_progress)
     print(f"checkpoint: {path}")
     return 0
 

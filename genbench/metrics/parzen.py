@@ -48,7 +48,7 @@ def parzen_log_likelihoods(samples: torch.Tensor, test: torch.Tensor, sigmas, *,
     n_samples, dim = samples.shape
     if batch_size is None:
         batch_size = max(1, min(test.shape[0], _BLOCK_ELEMENTS // n_samples))
-    sample_chunk = max(1, _BLOCK_ELEMENTS // batch_size)
+    sample_chunk = max(1, _BLOCK_ELEMENTS // (batch_size * sig.shape[0]))  # z holds one block per sigma
     sq_samples = (samples * samples).sum(dim=1)
     out = torch.empty(sig.shape[0], test.shape[0], dtype=torch.float64, device=samples.device)
     starts = range(0, test.shape[0], batch_size)

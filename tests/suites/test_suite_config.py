@@ -3,12 +3,15 @@
 import re
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from suite_fakes import SUITE_YAML
-from genbench.suite import Registries, SuiteError, check_overrides, load_suite, parse_suite
+from genbench.errors import GenbenchError
+from genbench.overrides import apply_overrides
+from genbench.suite import Registries, SuiteError, load_suite, parse_suite
 
 
 def test_quick_profile_resolves(suite_file, registries):
@@ -85,18 +88,17 @@ def test_missing_file_and_unknown_profile(tmp_path, suite_file, registries):
 def test_overrides_checked_against_the_baseline_config(suite_file, registries):
     from suite_fakes import FakeConfig
 
+    """The suite's overrides go through apply_overrides, the path the runner uses."""
     s = load_suite(suite_file, registries=registries)
-    merged = check_overrides(s, "bad-gan", FakeConfig())
-    assert merged == {"quality": 0.1, "width": 8, "explode": False, "sleep_s": 0.0}
-    bad = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{quality: fast}"), "suites/x.yaml", registries=registries)
-    with pytest.raises(SuiteError, match=r"suites/x\.yaml: models\[bad-gan\]\.overrides\.quality: must be a number, got 'fast'"):
-        check_overrides(bad, "bad-gan", FakeConfig())
-    bad = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{qualty: 0.1}"), "suites/x.yaml", registries=registries)
-    with pytest.raises(SuiteError, match="qualty: unknown config key for FakeConfig; valid keys: explode, quality"):
-        check_overrides(bad, "bad-gan", FakeConfig())
-    bad = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{width: 2.5}"), "suites/x.yaml", registries=registries)
-    with pytest.raises(SuiteError, match="width: must be an integer, got 2.5"):
-        check_overrides(bad, "bad-gan", FakeConfig())
+    where = "suites/x.yaml: models[bad-gan].overrides"
+    merged = apply_overrides(FakeConfig(), s.model("bad-gan").overrides, where)
+    assert asdict(merged) == {"quality": 0.1, "width": 8, "explode": False, "sleep_s": 0.0}
+    with pytest.raises(GenbenchError, match=r"suites/x\.yaml: models\[bad-gan\]\.overrides\.quality: must be a number, got 'fast'"):
+        apply_overrides(FakeConfig(), {"quality": "fast"}, where)
+    with pytest.raises(GenbenchError, match="qualty: unknown config key for FakeConfig; valid keys: explode, quality"):
+        apply_overrides(FakeConfig(), {"qualty": 0.1}, where)
+    with pytest.raises(GenbenchError, match="width: must be an integer, got 2.5"):
+        apply_overrides(FakeConfig(), {"width": 2.5}, where)
 
 
 # --------------------------------------------------------------------------- checked at load (issue 8)

@@ -13,7 +13,8 @@ import pytest
 
 from suite_fakes import SUITE_YAML, FakeBackend
 from genbench.errors import GenbenchError
-from genbench.runner import REAL_LABEL, Runner, RunLock, plan
+from genbench.lock import RunLock
+from genbench.runner import REAL_LABEL, Runner, plan
 from genbench.results import aggregate, load_run, metrics_frame
 from genbench.suite import load_suite, parse_suite
 
@@ -115,7 +116,7 @@ def test_cli_exit_code_is_nonzero_when_a_job_failed(tmp_path, suite_file, regist
     monkeypatch.setattr(suite_mod.Registries, "default", classmethod(lambda cls: cls(**__import__("suite_fakes").FAKE_REGISTRIES_KW)))
     args = type("A", (), dict(suite=str(suite_file), profile="quick", only=None, device="cpu", jobs=2,
                               out=str(tmp_path / "run"), report_dir=str(tmp_path / "rep"), no_report=False,
-                              data_root=None, cache_dir=None))()
+                              data_root=None, cache_dir=None, no_progress=True))()
     assert run_cmd.run_command(args) == 1
     out = capsys.readouterr().out
     assert "FAILED digits/bad-gan/seed0" in out and "loss is NaN" in out and "log: " in out
@@ -198,3 +199,145 @@ def test_only_runs_one_model_and_keeps_the_full_plan_listed(tmp_path, suite_file
     assert {o.job.label for o in summary.outcomes} == {"bad-gan", REAL_LABEL}
     assert {c[4] for c in backend.calls if c[0] == "train"} == {0.3}  # good-gan's change waits for a full run
     assert len(load_run(tmp_path / "run").results) == 8  # the leaderboard still lists every model
+
+
+def test_backend_trains_the_validated_config_with_nothing_left_to_apply(tmp_path, suite_file, registries):
+    seen = []
+
+    class Recording(FakeBackend):
+        def train(self, model, dataset, **kw):
+            seen.append(kw["config"])
+            return super().train(model, dataset, **kw)
+
+    _run(load_suite(suite_file, registries=registries), tmp_path / "run", Recording())
+    assert sorted(c.quality for c in seen) == [0.1, 0.1, 0.5, 0.5, 0.95, 0.95]
+    assert all(type(c).__name__ == "FakeConfig" for c in seen)  # the config object, overrides applied
+
+
+def test_bad_override_type_fails_before_anything_runs(tmp_path, suite_file, registries):
+    suite = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{quality: 0.1, width: 8.5}"), str(suite_file),
+                        registries=registries)
+    backend = FakeBackend()
+    with pytest.raises(GenbenchError, match=r"fake.yaml: models\[bad-gan\].overrides.width: must be an integer"):
+        _run(suite, tmp_path / "run", backend)
+    assert backend.calls == [] and not (tmp_path / "run/jobs").exists()
+
+
+def test_edited_code_reruns_only_the_steps_it_computes(tmp_path, suite_file, registries, monkeypatch):
+    from genbench import code_hash
+
+    suite = load_suite(suite_file, registries=registries)
+    backend = FakeBackend()
+    _run(suite, tmp_path / "run", backend)
+    res = json.loads((tmp_path / "run/jobs/digits/good-gan/seed0/result.json").read_text())
+    assert res["provenance"]["code_sha256"] == {"evaluation": code_hash.evaluation_code(),
+                                                "training": code_hash.training_code()}
+    backend.calls.clear()
+    monkeypatch.setattr(code_hash, "evaluation_code", lambda: "a metric was edited")
+    _run(suite, tmp_path / "run", backend)  # a metric edit: re-evaluate everything, retrain nothing
+    assert (_count(backend, "train"), _count(backend, "sample"), _count(backend, "evaluate")) == (0, 0, 8)
+    backend.calls.clear()
+    monkeypatch.setattr(code_hash, "training_code", lambda: "a model was edited")
+    _run(suite, tmp_path / "run", backend)  # a model edit: retrain, resample, re-evaluate the models
+    assert (_count(backend, "train"), _count(backend, "sample"), _count(backend, "evaluate")) == (6, 6, 6)
+
+
+def test_step_whose_artifact_vanished_is_recomputed(tmp_path, suite_file, registries):
+    suite = load_suite(suite_file, registries=registries)
+    backend = FakeBackend()
+    _run(suite, tmp_path / "run", backend)
+    for npz in (tmp_path / "run/jobs/digits/bad-gan/seed0").glob("samples-*.npz"):
+        npz.unlink()
+    backend.calls.clear()
+    _run(suite, tmp_path / "run", backend)
+    assert [c[0] for c in backend.calls] == ["sample"]  # same key, same samples: evaluation stays cached
+
+
+def _cli_args(suite_file, tmp_path, **kw):
+    return type("A", (), dict(suite=str(suite_file), profile="quick", only=None, device="cpu", jobs=1,
+                              out=str(tmp_path / "run"), report_dir=str(tmp_path / "rep"), no_report=False,
+                              data_root=None, cache_dir=None, no_progress=True) | kw)()
+
+
+@pytest.fixture
+def fake_cli(monkeypatch):
+    import genbench.runner as runner_mod
+    import genbench.suite as suite_mod
+
+    made = []
+
+    class Backend(FakeBackend):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(runner_mod, "GenbenchBackend", Backend)
+    monkeypatch.setattr(suite_mod.Registries, "default", classmethod(lambda cls: cls(**__import__("suite_fakes").FAKE_REGISTRIES_KW)))
+    return made
+
+
+@pytest.mark.parametrize("where", ["out", "report_dir"])
+@pytest.mark.parametrize("under", [False, True])
+def test_out_or_report_dir_at_a_file_is_refused_before_anything_runs(tmp_path, suite_file, fake_cli, where, under):
+    from genbench.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    target = blocker / "sub" if under else blocker
+    flag = "--" + where.replace("_", "-")
+    argv = ["run", str(suite_file), "--device", "cpu", "--out", str(tmp_path / "run"),
+            "--report-dir", str(tmp_path / "rep"), flag, str(target)]
+    assert main(argv) == 2
+    assert all(not b.calls for b in fake_cli) and not (tmp_path / "run").exists()
+
+
+def test_cli_error_for_a_file_in_the_way_is_one_line(tmp_path, suite_file, fake_cli, capsys):
+    from genbench.cli import main
+
+    (tmp_path / "rep").write_text("x")
+    assert main(["run", str(suite_file), "--out", str(tmp_path / "run"), "--report-dir", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"genbench run: error: --report-dir {tmp_path / 'rep'} is a file, not a directory"
+
+
+def test_run_no_progress_reaches_the_runner(tmp_path, suite_file, fake_cli, monkeypatch):
+    from genbench.commands import run as run_cmd
+    import genbench.runner as runner_mod
+
+    seen = []
+    real_init = runner_mod.Runner.__init__
+
+    def init(self, *a, **kw):
+        seen.append(kw.get("progress"))
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(runner_mod.Runner, "__init__", init)
+    parser = __import__("genbench.cli").cli.build_parser()
+    args = parser.parse_args(["run", str(suite_file), "--no-progress", "--no-report", "--out", str(tmp_path / "run")])
+    assert run_cmd.run_command(args) == 0 and seen == [False]
+
+
+def test_full_disk_writing_results_fails_the_job_in_one_line_and_keeps_finished_steps(
+        tmp_path, suite_file, registries, monkeypatch):
+    import errno
+
+    from genbench import atomic
+
+    suite = load_suite(suite_file, registries=registries)
+    real_write = atomic.write_json
+
+    def full_for_results(path, obj):
+        if Path(path).name == "result.json":
+            raise atomic.WriteError(f"cannot write {path}: {os.strerror(errno.ENOSPC)}")
+        real_write(path, obj)
+
+    monkeypatch.setattr(atomic, "write_json", full_for_results)
+    backend = FakeBackend()
+    summary = _run(suite, tmp_path / "run", backend)
+    assert not summary.ok and len(summary.failed) == 8
+    assert all(o.error.endswith("result.json: No space left on device") for o in summary.failed)
+    assert "Traceback" not in summary.failed[0].log_path.read_text()
+    assert not list((tmp_path / "run").rglob("*.tmp"))
+    monkeypatch.setattr(atomic, "write_json", real_write)  # disk freed: the finished steps are all cached
+    backend.calls.clear()
+    assert _run(suite, tmp_path / "run", backend).ok and backend.calls == []
