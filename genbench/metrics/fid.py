@@ -53,13 +53,6 @@ def _mean_input(mu, name: str, device) -> torch.Tensor:
     return m
 
 
-def _power_of_two_scale(*tensors: torch.Tensor) -> float:
-    """A power of two near the largest |value|: dividing by it is exact and keeps squares of
-    huge (1e200) or tiny (1e-200) inputs inside float64's range."""
-    top = max((float(t.abs().max()) for t in tensors if t.numel()), default=0.0)
-    return 1.0 if top == 0.0 else math.ldexp(1.0, math.frexp(top)[1])
-
-
 def _factor(sigma: torch.Tensor, name: str) -> torch.Tensor:
     """C with CᵀC = Σ for a symmetric PSD float64 Σ (D×D → r×D).
 
@@ -143,7 +136,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, *, device=None) -> MetricResult:
     # √ of the covariance scale, taken without squaring anything: √max|Σ| ≤ 2^ceil(e/2)
     cov_top = max(float(s1.abs().max()), float(s2.abs().max()))
     cov_root = 0.0 if cov_top == 0.0 else math.ldexp(1.0, (math.frexp(cov_top)[1] + 1) // 2)
-    scale = max(_power_of_two_scale(m1, m2), cov_root)
+    scale = max(_inputs.power_of_two_scale(m1, m2), cov_root)
     value = _distance(m1 / scale, s1 / scale / scale, m2 / scale, s2 / scale / scale)
     return MetricResult("fid", _scaled_result(value, scale, "mu1, sigma1, mu2, sigma2"),
                         params={"dims": int(m1.shape[0])})
@@ -219,7 +212,7 @@ def fid(features_a, features_b, *, bootstrap: int = 0, seed: int = 0, confidence
     _warn_rank(b.shape[0], b.shape[1], "features_b")
 
     # Features divided by a power of two (exact); FID scales with its square.
-    scale = _power_of_two_scale(a, b)
+    scale = _inputs.power_of_two_scale(a, b)
     a, b = a / scale, b / scale
     value = _scaled_result(_feature_distance(a, b), scale, "features_a and features_b")
     params = {"n_a": a.shape[0], "n_b": b.shape[0], "dims": a.shape[1], "bootstrap": bootstrap}
@@ -267,7 +260,7 @@ def fid_infinity(features_a, features_b, *, sizes=None, seed: int = 0, device=No
     _warn_rank(min(sizes), a.shape[1], "features_a (smallest FID∞ size)")
     _warn_rank(b.shape[0], b.shape[1], "features_b")
 
-    scale = _power_of_two_scale(a, b)
+    scale = _inputs.power_of_two_scale(a, b)
     a, b = a / scale, b / scale
     mu_b, sigma_b = gaussian_statistics(b)
     rng = np.random.default_rng(seed)
