@@ -116,3 +116,71 @@ def test_gate_cli_exit_codes_table_and_step_summary(tmp_path, monkeypatch, capsy
     assert "refusing to compare" in capsys.readouterr().err
     assert main(["compare", str(base), str(bad)]) == 0
     assert "worse" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- issue 8, defect 2
+
+
+@pytest.mark.parametrize("rule", ["fid>=-5%", "fid>=+5%", "is<=+5%", "dcgan:fid>=-1sigma", "mode_kl>=-5%"])
+def test_a_rule_against_the_metrics_better_direction_is_refused(rule):
+    """`fid>=-5%` is a lower bound on a lower-is-better metric: it passed a 30 % worse FID."""
+    with pytest.raises(GenbenchError, match=r"--rule .*: \w+ is better when (lower|higher)"):
+        run_gate(summary(), summary(fid=13.0), [parse_rule(rule)])
+
+
+def test_contradicting_rule_exits_2_with_one_line_through_the_cli(tmp_path, capsys):
+    base, worse = tmp_path / "base.json", tmp_path / "worse.json"
+    base.write_text(json.dumps(summary()))
+    worse.write_text(json.dumps(summary(fid=13.0)))
+    assert main(["gate", "--baseline", str(base), "--current", str(worse), "--rule", "fid>=-5%"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fid is better when lower" in err and "fid<=" in err
+
+
+def test_unknown_metric_in_a_rule_is_refused_naming_the_known_columns():
+    with pytest.raises(GenbenchError, match=r"unknown metric 'fdi'; known columns: .*fid.*kid"):
+        run_gate(summary(), summary(), [parse_rule("fdi<=+5%")])
+
+
+def test_a_metric_without_a_better_direction_takes_either_op():
+    """A third-party column the registry does not know, recorded in the summaries without a direction."""
+    def with_custom(value):
+        s = summary()
+        s["rows"].append({"dataset": "mnist-5k", "label": "dcgan", "model": "dcgan", "metric": "sharpness",
+                          "mean": value, "std": 0.0, "noise": 0.0, "n_seeds": 1, "higher_is_better": None})
+        return s
+    assert run_gate(with_custom(1.0), with_custom(1.04), [parse_rule("sharpness<=+5%")]).passed
+    assert run_gate(with_custom(1.0), with_custom(0.96), [parse_rule("sharpness>=-5%")]).passed
+    # a recorded direction is honoured for a column the registry does not know
+    s = with_custom(1.0)
+    s["rows"][-1]["higher_is_better"] = True
+    with pytest.raises(GenbenchError, match="sharpness is better when higher"):
+        run_gate(s, s, [parse_rule("sharpness<=+5%")])
+
+
+# --------------------------------------------------------------------------- issue 8, defect 5 (gate side)
+
+
+def test_unwritable_markdown_is_one_line_exit_2_after_the_table(tmp_path, capsys):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(summary()))
+    for target in (tmp_path, tmp_path / "base.json" / "under-a-file.md"):  # a directory; under a file
+        assert main(["gate", "--baseline", str(base), "--current", str(base), "--markdown", str(target)]) == 2
+        out, err = capsys.readouterr()
+        assert "PASSED" in out and "| dataset" not in out  # the verdict table was printed
+        assert err.count("\n") == 1 and f"--markdown {target}: cannot write" in err
+        assert main(["compare", str(base), str(base), "--markdown", str(target)]) == 2
+        out, err = capsys.readouterr()
+        assert "within noise" in out and err.count("\n") == 1 and "--markdown" in err
+
+
+@pytest.mark.parametrize("current_fid, verdict", [(10.0, 0), (20.0, 1)])
+def test_unwritable_step_summary_warns_and_keeps_the_gates_verdict(tmp_path, monkeypatch, capsys, current_fid, verdict):
+    base, cur = tmp_path / "base.json", tmp_path / "cur.json"
+    base.write_text(json.dumps(summary()))
+    cur.write_text(json.dumps(summary(fid=current_fid)))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path))  # a directory: cannot be appended to
+    assert main(["gate", "--baseline", str(base), "--current", str(cur)]) == verdict
+    out, err = capsys.readouterr()
+    assert ("PASSED" if verdict == 0 else "FAILED") in out
+    assert "warning: $GITHUB_STEP_SUMMARY" in err and "cannot write" in err and "Traceback" not in err
