@@ -224,7 +224,7 @@ def _factor_distance(set_a: tuple, set_b: tuple) -> float:
         c_b = c_b if c_b is not None else _factor(sigma_b, name, _healthy_cholesky(sigma_b))
         root = _nuclear_norm(c_a, c_b)
     diff = mu_a - mu_b
-    return max(float(diff @ diff) + tr_a + tr_b - 2.0 * root, 0.0)
+    return max(float(diff @ diff) + (tr_a + tr_b) - 2.0 * root, 0.0)  # summed as pytorch-fid does
 
 
 def _feature_distance(a: torch.Tensor, b: torch.Tensor, rows_a=None, rows_b=None) -> float:

@@ -55,17 +55,24 @@ def _image_pair(a, b, data_range, device) -> tuple[torch.Tensor, torch.Tensor, f
 def psnr_per_image(a, b, data_range, *, device=None) -> np.ndarray:
     """10·log10(data_range² / MSE) per image, MSE over all channels and pixels (+inf for identical images).
 
-    Each image's difference is divided by a power of two t near its largest |difference| and
-    PSNR = 20·log10 R − 10·log10 MSE(d/t) − 20·log10 t, so neither R² nor the squared
-    differences of huge (1e200) or tiny (1e-200) images leave float64's range.
+    Where R² or the MSE would leave float64's normal range (1e200 or 1e-200 images), each
+    difference is divided by a power of two t near its largest |difference| and
+    PSNR = 20·log10 R − 10·log10 MSE(d/t) − 20·log10 t instead.
     """
     x, y, data_range = _image_pair(a, b, data_range, device)
     diff = (x - y).flatten(1)
+    mse = (diff**2).mean(dim=1).cpu().numpy()
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        direct = 10.0 * np.log10(np.float64(data_range) ** 2 / mse)
+    fine = np.isfinite(direct) & (mse >= np.finfo(np.float64).tiny)
+    if fine.all():
+        return direct
     top = diff.abs().amax(dim=1)
     scale = torch.where(top > 0, torch.ldexp(torch.ones_like(top), torch.frexp(top).exponent), torch.ones_like(top))
-    mse = ((diff / scale.unsqueeze(1)) ** 2).mean(dim=1).cpu().numpy()
+    mse_t = ((diff / scale.unsqueeze(1)) ** 2).mean(dim=1).cpu().numpy()
     with np.errstate(divide="ignore"):
-        return 20.0 * math.log10(data_range) - 10.0 * np.log10(mse) - 20.0 * np.log10(scale.cpu().numpy())
+        scaled = 20.0 * math.log10(data_range) - 10.0 * np.log10(mse_t) - 20.0 * np.log10(scale.cpu().numpy())
+    return np.where(fine, direct, scaled)
 
 
 def _gaussian_window(device) -> torch.Tensor:

@@ -43,9 +43,9 @@ def parzen_log_likelihoods(samples: torch.Tensor, test: torch.Tensor, sigmas, *,
     """Per-test-point log-likelihood for every σ in ``sigmas``: tensor (len(sigmas), n_test), float64.
 
     Distances do not depend on σ, so one pass over the data serves the whole grid. Data and σ are
-    divided by a common power of two s (log-density of x/s is that of x plus D·log s, exactly), so
-    squared distances of huge or tiny values stay inside float64; a log-likelihood that is still
-    beyond float64 is a ``ValueError``, never NaN.
+    divided by a common power of two s (exact, so the kernel values are bit for bit those of the
+    unscaled data), so squared distances of huge or tiny values stay inside float64; a
+    log-likelihood that is still beyond float64 is a ``ValueError``, never NaN.
     """
     scale = _inputs.power_of_two_scale(samples, test)
     samples, test = samples / scale, test / scale
@@ -66,13 +66,13 @@ def parzen_log_likelihoods(samples: torch.Tensor, test: torch.Tensor, sigmas, *,
         for s0 in range(0, n_samples, sample_chunk):
             mu = samples[s0:s0 + sample_chunk]
             dist2 = (sq_x + sq_samples[s0:s0 + sample_chunk] - 2.0 * (x @ mu.mT)).clamp_min_(0)
-            z = dist2.unsqueeze(0) / sig / sig / -2.0  # (n_sigmas, batch, chunk); σ² could underflow
+            z = dist2.unsqueeze(0) / (-2.0 * sig * sig)  # (n_sigmas, batch, chunk)
             new_max = torch.maximum(run_max, z.amax(dim=2))
             run_sum = run_sum * torch.exp(run_max - new_max) + torch.exp(z - new_max.unsqueeze(2)).sum(dim=2)
             run_max = new_max
         out[:, start:start + x.shape[0]] = run_max + torch.log(run_sum)
     # normalised with the unscaled σ: the D·log s of the change of variables cancels exactly
-    log_norm = math.log(n_samples) + dim * (torch.log(sigmas.reshape(-1, 1)) + 0.5 * math.log(2 * math.pi))
+    log_norm = math.log(n_samples) + dim * torch.log(sigmas.reshape(-1, 1) * math.sqrt(2 * math.pi))
     out = out - log_norm
     if not bool(torch.isfinite(out).all()):
         raise ValueError(
