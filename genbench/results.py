@@ -94,6 +94,8 @@ def _check_numbers(path: Path, key: str, obj: dict, names: tuple[str, ...]) -> N
         value = obj.get(name)
         if not isinstance(value, _NUMBER) or isinstance(value, bool):
             raise _bad(path, f"{key}.{name}", f"expected a number or null, got {_kind(value)} {value!r:.40}")
+        if isinstance(value, float) and not math.isfinite(value):  # json.loads accepts NaN/Infinity
+            raise _bad(path, f"{key}.{name}", f"expected a finite number or null, got {value!r}")
 
 
 def check_result(res: Any, path: Path) -> dict:

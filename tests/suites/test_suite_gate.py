@@ -279,6 +279,7 @@ def test_malformed_result_is_one_line_naming_file_and_key(tmp_path, capsys, resu
     (_set(summary(), {"fid": 1}, "rows"), "rows: expected a list, got dict"),
     (_set(summary(), "10.0", "rows", 0, "mean"), "rows[0].mean: expected a number or null, got str"),
     (_set(summary(), True, "rows", 1, "noise"), "rows[1].noise: expected a number or null, got bool"),
+    (_set(summary(), float("nan"), "rows", 0, "mean"), "rows[0].mean: expected a finite number or null, got nan"),
     (_drop(summary(), "rows", 0, "metric"), "rows[0].metric: missing"),
     (_set(summary(), "x", "rows", 0), "rows[0]: expected a JSON object, got str"),
     (_set(summary(), "sha", "protocols", "mnist-5k", "dataset"), "protocols.mnist-5k.dataset: expected a JSON object"),
