@@ -119,9 +119,9 @@ def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> float:
     """tr (Σ1Σ2)^½ for symmetric PSD float64 tensors.
 
     Both positive definite (the usual n > d case): Σ1 = L Lᵀ and Σ √λᵢ(Lᵀ Σ2 L), a symmetric
-    eigenvalues-only problem (on the CPU formed by LAPACK's congruence); its eigenvalues are
-    bounded away from zero, so the square roots cost no accuracy, and a general SVD of the
-    d×d product would be ~10× slower. Either singular: the nuclear norm of C1 C2ᵀ for
+    eigenvalues-only problem (on the CPU formed by LAPACK's congruence); its eigenvalues are at
+    least λmin(Σ1)·λmin(Σ2) > 0, so the square roots amplify round-off only as far as the
+    covariances' conditioning does, and a general SVD of the d×d product is ~10× slower. Either singular: the nuclear norm of C1 C2ᵀ for
     factors CᵢᵀCᵢ = Σᵢ (:func:`_factor`, :func:`_nuclear_norm`), exact where square roots of
     round-off eigenvalues would not be. Raises ``ValueError`` naming a matrix that is clearly not PSD.
     """
