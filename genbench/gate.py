@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 
 from genbench.errors import GenbenchError
-from genbench.results import higher_is_better
+from genbench.metrics.registry import COLUMNS
+from genbench.metrics.registry import higher_is_better as registered_direction
 
 _RULE_RE = re.compile(
     r"^\s*(?:(?P<scope>[A-Za-z0-9_.\-/ ]+):)?(?P<metric>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op><=|>=)\s*"
@@ -91,11 +92,37 @@ def parse_rule(text: str) -> Rule:
     return Rule(metric=m.group("metric"), op=op, tolerances=tuple(tols), scope=scope)
 
 
+def higher_is_better(metric: str, *summaries: dict) -> bool | None:
+    """The registry's better direction of a column; for a column it does not know (a third-party
+    metric), the direction the summaries recorded with it."""
+    if metric in COLUMNS:
+        return registered_direction(metric)
+    recorded = {r.get("higher_is_better") for s in summaries for r in s["rows"] if r["metric"] == metric}
+    recorded.discard(None)
+    return recorded.pop() if len(recorded) == 1 else None
+
+
+def check_rules(rules: list[Rule], *summaries: dict) -> None:
+    """Refuse a rule that names no known column, or whose direction contradicts its metric's:
+    ``fid>=-5%`` (a lower bound on a lower-is-better metric) would pass any worse FID."""
+    in_summaries = {r["metric"] for s in summaries for r in s["rows"]}
+    for rule in rules:
+        if rule.metric not in COLUMNS and rule.metric not in in_summaries:
+            raise GenbenchError(f"--rule {rule}: unknown metric {rule.metric!r}; known columns: "
+                                f"{', '.join(sorted(set(COLUMNS) | in_summaries))}")
+        better = higher_is_better(rule.metric, *summaries)
+        if better is not None and (rule.op == ">=") != better:
+            word, op = ("higher", ">=") if better else ("lower", "<=")
+            raise GenbenchError(f"--rule {rule}: {rule.metric} is better when {word}, so a {rule.op} rule would pass "
+                                f"it getting worse; write {rule.metric}{op}... (e.g. {rule.metric}{op}"
+                                f"{'-' if better else '+'}5%)")
+
+
 def default_rules(summary: dict) -> list[Rule]:
     """For every metric with a better direction: it may get worse by at most max(5 %, 2σ)."""
     rules = []
     for metric in dict.fromkeys(r["metric"] for r in summary["rows"]):
-        d = higher_is_better(metric)
+        d = higher_is_better(metric, summary)
         if d is None:
             continue
         rules.append(Rule(metric, ">=" if d else "<=", (Tolerance(5.0, "rel"), Tolerance(2.0, "sigma"))))
@@ -178,6 +205,8 @@ def _index(summary: dict) -> dict[tuple[str, str, str], dict]:
 
 def run_gate(baseline: dict, current: dict, rules: list[Rule] | None = None) -> GateResult:
     """Check ``current`` against ``baseline``; raise :class:`ProtocolMismatch` if not comparable."""
+    if rules:
+        check_rules(rules, baseline, current)
     diffs = protocol_differences(baseline, current)
     if diffs:
         raise ProtocolMismatch(
@@ -263,7 +292,7 @@ def compare(a: dict, b: dict) -> tuple[list[Delta], list[str]]:
     for key in list(dict.fromkeys([*ai, *bi])):
         ra, rb = ai.get(key), bi.get(key)
         noise = math.hypot((ra or {}).get("noise") or 0.0, (rb or {}).get("noise") or 0.0)
-        out.append(Delta(*key, (ra or {}).get("mean"), (rb or {}).get("mean"), noise, higher_is_better(key[2])))
+        out.append(Delta(*key, (ra or {}).get("mean"), (rb or {}).get("mean"), noise, higher_is_better(key[2], a, b)))
     return out, protocol_differences(a, b)
 
 

@@ -29,36 +29,134 @@ class RunResults:
     errors: dict[str, str] = field(default_factory=dict)  # job id → error message
 
 
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise GenbenchError(f"{path}: corrupt {what} ({exc})") from None
+    except OSError as exc:
+        raise GenbenchError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+
+
+def _bad(path: Path, key: str, problem: str) -> GenbenchError:
+    return GenbenchError(f"{path}: {key}: {problem}")
+
+
+def _kind(x: Any) -> str:
+    return "null" if x is None else type(x).__name__
+
+
+def _need_dict(path: Path, key: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise _bad(path, key, f"expected a JSON object, got {_kind(value)}")
+    return value
+
+
+def _need_keys(path: Path, key: str, obj: dict, names: tuple[str, ...], kind: type | tuple = str) -> None:
+    for name in names:
+        if name not in obj:
+            raise _bad(path, f"{key}.{name}" if key else name, "missing")
+        if not isinstance(obj[name], kind) or isinstance(obj[name], bool):
+            raise _bad(path, f"{key}.{name}" if key else name, f"expected {_kinds(kind)}, got {_kind(obj[name])}")
+
+
+def _kinds(kind: type | tuple) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", dict: "a JSON object", list: "a list"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, "null" if k is type(None) else k.__name__) for k in kinds)
+
+
+_NUMBER = (int, float, type(None))
+
+
+def _check_numbers(path: Path, key: str, obj: dict, names: tuple[str, ...]) -> None:
+    for name in names:
+        value = obj.get(name)
+        if not isinstance(value, _NUMBER) or isinstance(value, bool):
+            raise _bad(path, f"{key}.{name}", f"expected a number or null, got {_kind(value)} {value!r:.40}")
+        if isinstance(value, float) and not math.isfinite(value):  # json.loads accepts NaN/Infinity
+            raise _bad(path, f"{key}.{name}", f"expected a finite number or null, got {value!r}")
+
+
+def check_result(res: Any, path: Path) -> dict:
+    """A job result as the summary, report and gate read it; a one-line error naming the key if not."""
+    _need_dict(path, "(top level)", res)
+    _need_dict(path, "job", res.get("job"))
+    _need_keys(path, "job", res["job"], ("dataset", "label"))
+    _need_keys(path, "job", res["job"], ("seed",), int)
+    metrics = res.get("metrics", [])
+    if not isinstance(metrics, list):
+        raise _bad(path, "metrics", f"expected a list, got {_kind(metrics)}")
+    for i, m in enumerate(metrics):
+        _need_dict(path, f"metrics[{i}]", m)
+        _need_keys(path, f"metrics[{i}]", m, ("name",))
+        _check_numbers(path, f"metrics[{i}]", m, ("value", "std"))
+    _need_dict(path, "provenance", res.get("provenance"))
+    if "protocol" in res:
+        _need_dict(path, "protocol", res["protocol"])
+        if res["protocol"].get("dataset") is not None:
+            _need_dict(path, "protocol.dataset", res["protocol"]["dataset"])
+    return res
+
+
+def check_summary(data: dict, path: Path) -> dict:
+    """A summary as the gate and compare read it; a one-line error naming the key if not."""
+    rows = data.get("rows")
+    if not isinstance(rows, list):
+        raise _bad(path, "rows", "missing" if rows is None else f"expected a list, got {_kind(rows)}")
+    for i, row in enumerate(rows):
+        _need_dict(path, f"rows[{i}]", row)
+        _need_keys(path, f"rows[{i}]", row, ("dataset", "label", "metric"))
+        _check_numbers(path, f"rows[{i}]", row, ("mean", "std", "noise"))
+        if not isinstance(row.get("higher_is_better"), (bool, type(None))):
+            raise _bad(path, f"rows[{i}].higher_is_better", f"expected true, false or null, got {_kind(row['higher_is_better'])}")
+    protocols = _need_dict(path, "protocols", data.get("protocols", {}))
+    for ds, proto in protocols.items():
+        _need_dict(path, f"protocols.{ds}", proto)
+        if proto.get("dataset") is not None:
+            _need_dict(path, f"protocols.{ds}.dataset", proto["dataset"])
+    _need_dict(path, "provenance", data.get("provenance", {}))
+    return data
+
+
 def load_run(run_dir: str | Path) -> RunResults:
-    """Read the results of the jobs a run directory's manifest lists (stale ones are ignored)."""
+    """Read the results of the jobs a run directory's manifest lists (stale ones are ignored).
+
+    Malformed stored files (hand-edited, truncated, from another tool) are a one-line
+    :class:`GenbenchError` naming the file and the key, never a traceback.
+    """
     run_dir = Path(run_dir)
     manifest_path = run_dir / "manifest.json"
-    if not manifest_path.exists():
+    if not manifest_path.is_file():
         raise GenbenchError(f"{run_dir}: not a genbench run directory (no manifest.json); run `genbench run SUITE --out {run_dir}` first")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except ValueError as exc:
-        raise GenbenchError(f"{manifest_path}: corrupt manifest ({exc})") from None
+    manifest = _need_dict(manifest_path, "(top level)", _read_json(manifest_path, "manifest"))
+    jobs = manifest.get("jobs")
+    if not isinstance(jobs, list):
+        raise _bad(manifest_path, "jobs", "missing" if jobs is None else f"expected a list, got {_kind(jobs)}")
+    suite = _need_dict(manifest_path, "suite", manifest.get("suite"))
     results, missing, errors = [], [], {}
-    for job in manifest["jobs"]:
+    for i, job in enumerate(jobs):
+        _need_dict(manifest_path, f"jobs[{i}]", job)
+        _need_keys(manifest_path, f"jobs[{i}]", job, ("id",))
         jdir = run_dir / "jobs" / job["id"]
         path = jdir / "result.json"
         err = jdir / "error.json"
         if err.exists():
             try:
-                errors[job["id"]] = json.loads(err.read_text())["error"]
-            except (ValueError, KeyError, OSError):
+                errors[job["id"]] = str(json.loads(err.read_text())["error"])
+            except (ValueError, KeyError, TypeError, OSError):
                 errors[job["id"]] = "failed (unreadable error.json)"
         try:
-            res = json.loads(path.read_text())
+            res = check_result(_read_json(path, "result file"), path)
         except FileNotFoundError:
             missing.append(job)
             continue
-        except ValueError as exc:
-            raise GenbenchError(f"{path}: corrupt result file ({exc})") from None
+        res["job"].setdefault("id", job["id"])
         res["_dir"] = str(jdir)
         results.append(res)
-    return RunResults(run_dir=run_dir, suite=manifest["suite"], results=results, missing=missing, errors=errors)
+    return RunResults(run_dir=run_dir, suite=suite, results=results, missing=missing, errors=errors)
 
 
 def metrics_frame(results: list[dict]) -> pd.DataFrame:
@@ -145,16 +243,15 @@ def load_summary(path_or_run: str | Path) -> dict:
             raise GenbenchError(f"{p}: the run has no finished results yet")
         return summarize(run)
     try:
-        data = json.loads(p.read_text())
+        data = _read_json(p, "JSON file")
     except FileNotFoundError:
         raise GenbenchError(f"{p}: no such file or run directory") from None
-    except ValueError as exc:
-        raise GenbenchError(f"{p}: not valid JSON ({exc})") from None
-    if isinstance(data, dict) and data.get("format") == SUMMARY_FORMAT:
-        return data
-    if isinstance(data, dict) and data.get("format", "").startswith("genbench-job-result"):
+    fmt = data.get("format") if isinstance(data, dict) else None
+    if fmt == SUMMARY_FORMAT:
+        return check_summary(data, p)
+    if isinstance(fmt, str) and fmt.startswith("genbench-job-result"):
         run = RunResults(run_dir=p.parent, suite={"name": data.get("suite"), "profile": data.get("profile")},
-                         results=[data])
+                         results=[check_result(data, p)])
         return summarize(run)
     raise GenbenchError(f"{p}: not a genbench summary or job result (expected \"format\": \"{SUMMARY_FORMAT}\")")
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
+from genbench import atomic
+from genbench.errors import GenbenchError
 
+# The CLI imports every command module to build its parser, so the heavy modules (pandas via
+# genbench.results, torch via the metric registry the gate reads) are imported by the commands.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,9 +71,7 @@ def compare_command(args: argparse.Namespace) -> int:
     n_sig = sum(d.significant for d in deltas)
     print(f"\n{n_sig} of {len(deltas)} differences exceed 2σ of the measured noise")
     if args.markdown:
-        from genbench import atomic
-
-        atomic.write_text(args.markdown, markdown_table(COMPARE_HEADER, rows) + "\n")
+        _write_md(args.markdown, markdown_table(COMPARE_HEADER, rows) + "\n", append=False)
     return 0
 
 
@@ -83,7 +86,10 @@ def gate_command(args: argparse.Namespace) -> int:
         result = run_gate(baseline, current, rules)
     except ProtocolMismatch as exc:
         if md_path:
-            _write_md(md_path, f"## genbench gate: refused\n\n```\n{exc}\n```\n", append=not args.markdown)
+            try:
+                _write_md(md_path, f"## genbench gate: refused\n\n```\n{exc}\n```\n", append=not args.markdown)
+            except GenbenchError as md_error:  # the refusal is the message that matters here
+                print(f"genbench gate: warning: {md_error}", file=sys.stderr)
         raise
     rows = gate_rows(result)
     print(text_table(GATE_HEADER, rows))
@@ -99,18 +105,27 @@ def gate_command(args: argparse.Namespace) -> int:
         md = (f"## {icon} genbench gate {verdict}\n\nBaseline `{args.baseline}` "
               f"(suite {baseline.get('suite')}, commit {baseline.get('provenance', {}).get('git_commit')}) vs current "
               f"`{args.current}`.\n\n{markdown_table(GATE_HEADER, rows)}\n")
-        _write_md(md_path, md, append=not args.markdown)
+        if args.markdown:
+            _write_md(md_path, md, append=False)  # asked for by name: failing to write it is an error
+        else:
+            try:
+                _write_md(md_path, md, append=True)
+            except GenbenchError as exc:  # CI's step summary is a nicety; the verdict is the exit code
+                print(f"genbench gate: warning: {exc}; the verdict above stands", file=sys.stderr)
     return 0 if result.passed else 1
 
 
 def _write_md(path: str, text: str, *, append: bool) -> None:
-    if append:  # $GITHUB_STEP_SUMMARY collects several steps' output
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(text + "\n")
-    else:
-        from genbench import atomic
-
-        atomic.write_text(path, text)
+    """Write (or, for $GITHUB_STEP_SUMMARY, append) Markdown; a filesystem error is one line."""
+    try:
+        if append:  # $GITHUB_STEP_SUMMARY collects several steps' output
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(text + "\n")
+        else:
+            atomic.write_text(path, text)
+    except OSError as exc:
+        source = "$GITHUB_STEP_SUMMARY" if append else "--markdown"
+        raise GenbenchError(f"{source} {path}: cannot write the Markdown summary ({exc.strerror or exc})") from None
 
 
 

@@ -96,6 +96,14 @@ def flat_samples(x: ArrayLike, name: str, *, device: str | torch.device | None =
     return t.reshape(t.shape[0], -1)
 
 
+def power_of_two_scale(*tensors: torch.Tensor) -> float:
+    """A power of two at least the largest |value| (1 for all zeros). Dividing by it is exact,
+    and it keeps squares and products of huge (1e200) or tiny (1e-200) inputs inside float64's
+    range — what a scale-invariant metric needs to give the same answer at any scale."""
+    top = max((float(t.abs().max()) for t in tensors if t.numel()), default=0.0)
+    return 1.0 if top == 0.0 else math.ldexp(1.0, math.frexp(top)[1])
+
+
 def positive_number(value: Any, name: str) -> float:
     try:
         v = float(value)

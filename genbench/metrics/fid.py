@@ -3,18 +3,25 @@
 The expensive part of FID is tr (Σ1Σ2)^½. pytorch-fid takes a general (non-symmetric) matrix
 square root with ``scipy.linalg.sqrtm`` (a Schur decomposition, ~25 n³ flops), which fails on
 singular products ("imaginary component") and passes an argument SciPy ≥ 1.18 removed. We only
-need the trace, and Σ1Σ2 is similar to a symmetric PSD matrix: with Σ1 = L Lᵀ (Cholesky),
-Σ1Σ2 = L (Lᵀ Σ2 L) L⁻¹, so tr (Σ1Σ2)^½ = Σᵢ √λᵢ(Lᵀ Σ2 L). That is one Cholesky, two matrix
-products and one symmetric *eigenvalues-only* problem — no eigenvectors, no complex arithmetic.
+need the trace, and for any factors CᵢᵀCᵢ = Σᵢ the eigenvalues of Σ1Σ2 are the squared singular
+values of C1C2ᵀ, so tr (Σ1Σ2)^½ = ‖C1C2ᵀ‖_* (the nuclear norm). When both covariances are
+positive definite (n > d) that is Σ √λᵢ(Lᵀ Σ2 L) with Σ1 = L Lᵀ: one Cholesky and a symmetric
+eigenvalues-only problem. When either is singular, the factors are a Cholesky factor, the
+eigen-decomposition of a singular covariance without its round-off eigenvalues, or, with fewer
+samples than dimensions, the centred data itself, and we sum singular values: they keep a zero
+eigenvalue's round-off at eps where square roots of eigenvalues turn it into √eps, so singular
+cases (X against X, n < d) are exact. No complex arithmetic, no general sqrtm.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 
 import numpy as np
 import torch
+from scipy.linalg import eigvalsh, lapack
 from tqdm.auto import tqdm
 
 from genbench.metrics import _inputs
@@ -49,6 +56,51 @@ def _mean_input(mu, name: str, device) -> torch.Tensor:
     return m
 
 
+def _healthy_cholesky(sigma: torch.Tensor) -> torch.Tensor | None:
+    """L with L Lᵀ = Σ, or None when Σ is singular — including a Cholesky that "succeeds" with
+    pivots at round-off level, a singular matrix in disguise."""
+    eps = torch.finfo(torch.float64).eps
+    chol, info = torch.linalg.cholesky_ex(sigma)
+    pivots = torch.diagonal(chol)
+    if int(info) == 0 and bool(pivots.min() ** 2 > sigma.shape[0] * eps * torch.diagonal(sigma).max()):
+        return chol
+    return None
+
+
+def _factor(sigma: torch.Tensor, name: str, chol: torch.Tensor | None = None) -> torch.Tensor:
+    """C with CᵀC = Σ for a symmetric PSD float64 Σ (D×D → r×D).
+
+    With a healthy Cholesky factor, C = Lᵀ. Otherwise Σ is singular: Σ = V Λ Vᵀ and
+    C = Λ₊^½ V₊ᵀ over the eigenvalues above round-off level, so an eigenvalue that is zero up to
+    round-off is dropped, not turned into a √eps-sized row. Clearly negative eigenvalues mean
+    Σ is not a covariance: ``ValueError`` naming it.
+    """
+    if chol is not None:
+        return chol.mT
+    eps = torch.finfo(torch.float64).eps
+    evals, evecs = torch.linalg.eigh(sigma)
+    top = evals.abs().max().clamp_min(1e-300)
+    if evals.min() < -_PSD_TOLERANCE * top:
+        raise ValueError(
+            f"{name}: is not positive semi-definite (eigenvalue {evals.min().item():.3g}, "
+            f"largest {top.item():.3g})"
+        )
+    keep = evals > sigma.shape[0] * eps * top
+    return (evecs[:, keep] * evals[keep].sqrt()).mT
+
+
+def _nuclear_norm(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Σ singular values of x yᵀ, i.e. tr (XᵀX YᵀY)^½ for factors x, y of two covariances.
+
+    The eigenvalues of Σ1Σ2 are the squared singular values of C1 C2ᵀ; taking singular values
+    instead of square roots of eigenvalues keeps a zero eigenvalue's round-off at eps, where a
+    square root would blow it up to √eps (the source of "clearly negative" FIDs for X vs X).
+    """
+    if x.shape[0] == 0 or y.shape[0] == 0:
+        return 0.0
+    return float(torch.linalg.svdvals(x @ y.mT).sum())
+
+
 def _cpu_congruence_eigenvalues(sigma: torch.Tensor, chol: torch.Tensor) -> torch.Tensor:
     """Eigenvalues of Lᵀ Σ L on the CPU via LAPACK ``dsygst`` (itype 2) and ``dsyev``.
 
@@ -56,8 +108,6 @@ def _cpu_congruence_eigenvalues(sigma: torch.Tensor, chol: torch.Tensor) -> torc
     matrix products take 4n³; with the eigenvalues-only ``dsyev`` this is ~1.5× faster than
     the torch path on 2048-d statistics, with the same values to round-off.
     """
-    from scipy.linalg import eigvalsh, lapack
-
     congruent, info = lapack.dsygst(sigma.numpy(), chol.numpy(), itype=2, lower=1)
     if info != 0:
         raise ValueError(f"LAPACK dsygst failed (info={info}) on the covariance matrices")
@@ -66,80 +116,52 @@ def _cpu_congruence_eigenvalues(sigma: torch.Tensor, chol: torch.Tensor) -> torc
 
 
 def trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> float:
-    """tr (Σ1Σ2)^½ for symmetric PSD float64 tensors, exactly (up to round-off).
+    """tr (Σ1Σ2)^½ for symmetric PSD float64 tensors.
 
-    Full-rank Σ1 (or, failing that, Σ2): Cholesky Σ = L Lᵀ and the eigenvalues of the symmetric
-    PSD matrix Lᵀ Σ' L (on the CPU formed by LAPACK's symmetric congruence, see
-    :func:`_cpu_congruence_eigenvalues`). Both singular (fewer samples than dimensions): Σ1 = V Λ Vᵀ, drop the
-    eigenvalues at round-off level, B = V₊ Λ₊^½ and the eigenvalues of Bᵀ Σ2 B — the nonzero
-    eigenvalues of Σ1Σ2 are exactly those. Eigenvalues that round-off pushed slightly below zero
-    are clipped to 0 before the square root; clearly negative ones mean an input is not PSD and
-    raise ``ValueError``.
+    Both positive definite (the usual n > d case): Σ1 = L Lᵀ and Σ √λᵢ(Lᵀ Σ2 L), a symmetric
+    eigenvalues-only problem (on the CPU formed by LAPACK's congruence); its eigenvalues are at
+    least λmin(Σ1)·λmin(Σ2) > 0, so the square roots amplify round-off only as far as the
+    covariances' conditioning does, and a general SVD of the d×d product is ~10× slower. Either singular: the nuclear norm of C1 C2ᵀ for
+    factors CᵢᵀCᵢ = Σᵢ (:func:`_factor`, :func:`_nuclear_norm`), exact where square roots of
+    round-off eigenvalues would not be. Raises ``ValueError`` naming a matrix that is clearly not PSD.
     """
-    eps = torch.finfo(torch.float64).eps
-    dim = sigma1.shape[0]
-    for first, second, second_name in ((sigma1, sigma2, "sigma2"), (sigma2, sigma1, "sigma1")):
-        chol, info = torch.linalg.cholesky_ex(first)
-        # A Cholesky that "succeeds" with pivots at round-off level is a singular matrix in
-        # disguise; its tiny eigenvalues would add √eps-sized noise, so take the singular path.
-        pivots = torch.diagonal(chol)
-        if int(info) == 0 and bool(pivots.min() ** 2 > dim * eps * torch.diagonal(first).max()):
-            if first.device.type == "cpu":
-                product, evals = None, _cpu_congruence_eigenvalues(second, chol)
-            else:
-                product = chol.mT @ second @ chol
-            break
+    chol1, chol2 = _healthy_cholesky(sigma1), _healthy_cholesky(sigma2)
+    if chol1 is None or chol2 is None:
+        return _nuclear_norm(_factor(sigma1, "sigma1", chol1), _factor(sigma2, "sigma2", chol2))
+    if sigma1.device.type == "cpu":
+        evals = _cpu_congruence_eigenvalues(sigma2, chol1)
     else:
-        second_name = "sigma2"
-        evals, evecs = torch.linalg.eigh(sigma1)
-        top = evals.abs().max().clamp_min(1e-300)
-        if evals.min() < -_PSD_TOLERANCE * top:
-            raise ValueError(
-                f"sigma1: is not positive semi-definite (eigenvalue {evals.min().item():.3g}, "
-                f"largest {top.item():.3g})"
-            )
-        keep = evals > dim * eps * top
-        root = evecs[:, keep] * evals[keep].sqrt()
-        product = root.mT @ sigma2 @ root
-    if product is not None:
+        product = chol1.mT @ sigma2 @ chol1
         evals = torch.linalg.eigvalsh((product + product.mT) / 2)
-    # Scale for "round-off level": ≥ the largest eigenvalue, and still meaningful when the
-    # product vanishes (orthogonal supports); max diagonals bound the PSD matrices' norms from below.
-    top = torch.diagonal(sigma1).abs().max() * torch.diagonal(sigma2).abs().max()
-    if evals.numel():
-        top = torch.maximum(top, evals.abs().max()).clamp_min(1e-300)
-    if evals.numel() and evals.min() < -_PSD_TOLERANCE * top:
-        raise ValueError(
-            f"{second_name}: is not positive semi-definite (Σ1Σ2 has eigenvalue {evals.min().item():.3g}, "
-            f"largest {top.item():.3g})"
-        )
     return float(evals.clamp_min(0).sqrt().sum())
 
 
-def _distance(mu1, sigma1, mu2, sigma2) -> tuple[float, float]:
-    """(FID, the scale tr Σ1 + tr Σ2 used to judge round-off)."""
+def _distance(mu1, sigma1, mu2, sigma2) -> float:
+    """‖μ1−μ2‖² + tr Σ1 + tr Σ2 − 2 tr (Σ1Σ2)^½, clipped at 0.
+
+    With factors, tr (Σ1Σ2)^½ = ‖C1C2ᵀ‖_* ≤ ‖C1‖_F‖C2‖_F ≤ (tr Σ1 + tr Σ2)/2, so a negative
+    total can only be round-off: it is reported as 0, never raised.
+    """
     diff = mu1 - mu2
     traces = float(torch.trace(sigma1) + torch.trace(sigma2))
-    value = float(diff @ diff) + traces - 2.0 * trace_sqrt_product(sigma1, sigma2)
-    return value, traces
+    return max(float(diff @ diff) + traces - 2.0 * trace_sqrt_product(sigma1, sigma2), 0.0)
 
 
-def _non_negative(value: float, scale: float) -> float:
-    """FID is a squared Wasserstein distance, so ≥ 0; a tiny negative is round-off."""
-    if value < 0:
-        if value < -1e-9 * max(scale, 1.0):
-            raise ValueError(f"Fréchet distance came out clearly negative ({value:.6g}); inputs are not covariances")
-        return 0.0
-    return value
+def _scaled_result(value: float, scale: float, names: str) -> float:
+    """value·scale² (FID is quadratic in the data's scale), or a ``ValueError`` if that overflows."""
+    result = value * scale * scale
+    if not math.isfinite(result):
+        raise ValueError(f"{names}: values overflow float64 (the FID is about {value:.3g}·{scale:.3g}²)")
+    return result
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, *, device=None) -> MetricResult:
     """FID from Gaussian statistics: ‖μ1−μ2‖² + tr Σ1 + tr Σ2 − 2 tr (Σ1Σ2)^½.
 
     Computed in float64 on ``device`` (default: where ``mu1`` is, or CUDA when present for numpy
-    input) via :func:`trace_sqrt_product`, which works for singular covariances. Round-off: the
-    eigenvalues of the symmetric PSD product are clipped at 0, and a total that ends up below zero
-    by less than 1e-9·(tr Σ1 + tr Σ2) is reported as 0; the result is therefore never negative.
+    input) via :func:`trace_sqrt_product`, which works for singular covariances. The statistics
+    are first divided by a power of two (means by s, covariances by s²) so that huge or tiny
+    values neither overflow nor underflow; a FID beyond float64 is a ``ValueError``.
     """
     if device is None and isinstance(mu1, torch.Tensor):
         device = mu1.device
@@ -149,8 +171,13 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, *, device=None) -> MetricResult:
         raise ValueError(f"mu1 and mu2: dimensions differ ({m1.shape[0]} vs {m2.shape[0]})")
     s1 = _covariance_input(sigma1, "sigma1", m1.shape[0], m1.device)
     s2 = _covariance_input(sigma2, "sigma2", m1.shape[0], m1.device)
-    value, scale = _distance(m1, s1, m2, s2)
-    return MetricResult("fid", _non_negative(value, scale), params={"dims": int(m1.shape[0])})
+    # √ of the covariance scale, taken without squaring anything: √max|Σ| ≤ 2^ceil(e/2)
+    cov_top = max(float(s1.abs().max()), float(s2.abs().max()))
+    cov_root = 0.0 if cov_top == 0.0 else math.ldexp(1.0, (math.frexp(cov_top)[1] + 1) // 2)
+    scale = max(_inputs.power_of_two_scale(m1, m2), cov_root)
+    value = _distance(m1 / scale, s1 / scale / scale, m2 / scale, s2 / scale / scale)
+    return MetricResult("fid", _scaled_result(value, scale, "mu1, sigma1, mu2, sigma2"),
+                        params={"dims": int(m1.shape[0])})
 
 
 _STATS_CHUNK = 4096  # rows centred at a time: memory stays at one chunk, not a second N×D copy
@@ -169,31 +196,40 @@ def gaussian_statistics(features: torch.Tensor, rows: torch.Tensor | None = None
     return mu, cov / (n - 1)
 
 
-def _feature_distance(a: torch.Tensor, b: torch.Tensor, rows_a=None, rows_b=None) -> tuple[float, float]:
-    """FID between two feature sets (optionally bootstrap rows of them), as :func:`_distance`.
+def _set_factor(x: torch.Tensor, rows) -> tuple:
+    """(μ, C, Σ, tr Σ) of a feature set (or of bootstrap ``rows`` of it), covariance ddof 1.
 
-    When the smaller set has no more samples than dimensions, its covariance is Σ = XᵀX/(n−1)
-    with X its centred n×D data, and the nonzero eigenvalues of ΣΣ' are those of the n×n
-    symmetric PSD matrix XΣ'Xᵀ/(n−1). Using it avoids any D×D eigen-decomposition (10 images
-    against 2048-d Inception features: milliseconds instead of seconds), and is exact.
+    With no more samples than dimensions, C = X/√(n−1) (the centred data: CᵀC = Σ exactly) and
+    Σ is never formed (10 images against 2048-d features: milliseconds). Otherwise C is None and
+    Σ comes from :func:`gaussian_statistics`, which never copies the N×D data.
     """
-    mu_a, sigma_a = gaussian_statistics(a, rows_a)
-    mu_b, sigma_b = gaussian_statistics(b, rows_b)
-    n_a = a.shape[0] if rows_a is None else rows_a.shape[0]
-    n_b = b.shape[0] if rows_b is None else rows_b.shape[0]
-    if min(n_a, n_b) > a.shape[1]:
-        return _distance(mu_a, sigma_a, mu_b, sigma_b)
-    if n_a <= n_b:
-        data, mu, other = (a if rows_a is None else a[rows_a]), mu_a, sigma_b
+    n = x.shape[0] if rows is None else rows.shape[0]
+    if n <= x.shape[1]:
+        data = x if rows is None else x[rows]
+        mu = data.mean(dim=0)
+        centred = (data - mu) / math.sqrt(n - 1)
+        return mu, centred, None, float((centred * centred).sum())
+    mu, sigma = gaussian_statistics(x, rows)
+    return mu, None, sigma, float(torch.trace(sigma))
+
+
+def _factor_distance(set_a: tuple, set_b: tuple) -> float:
+    """FID between two :func:`_set_factor` results, clipped at 0 as :func:`_distance`."""
+    (mu_a, c_a, sigma_a, tr_a), (mu_b, c_b, sigma_b, tr_b) = set_a, set_b
+    if c_a is None and c_b is None:
+        root = trace_sqrt_product(sigma_a, sigma_b)
     else:
-        data, mu, other = (b if rows_b is None else b[rows_b]), mu_b, sigma_a
-    centred = data - mu
-    product = centred @ other @ centred.mT / (centred.shape[0] - 1)
-    evals = torch.linalg.eigvalsh((product + product.mT) / 2)
+        name = "covariance of the features"
+        c_a = c_a if c_a is not None else _factor(sigma_a, name, _healthy_cholesky(sigma_a))
+        c_b = c_b if c_b is not None else _factor(sigma_b, name, _healthy_cholesky(sigma_b))
+        root = _nuclear_norm(c_a, c_b)
     diff = mu_a - mu_b
-    traces = float(torch.trace(sigma_a) + torch.trace(sigma_b))
-    value = float(diff @ diff) + traces - 2.0 * float(evals.clamp_min(0).sqrt().sum())
-    return value, traces
+    return max(float(diff @ diff) + (tr_a + tr_b) - 2.0 * root, 0.0)  # summed as pytorch-fid does
+
+
+def _feature_distance(a: torch.Tensor, b: torch.Tensor, rows_a=None, rows_b=None) -> float:
+    """FID between two feature sets (optionally bootstrap rows of them)."""
+    return _factor_distance(_set_factor(a, rows_a), _set_factor(b, rows_b))
 
 
 def _warn_rank(n: int, dim: int, name: str) -> None:
@@ -224,24 +260,26 @@ def fid(features_a, features_b, *, bootstrap: int = 0, seed: int = 0, confidence
     _warn_rank(a.shape[0], a.shape[1], "features_a")
     _warn_rank(b.shape[0], b.shape[1], "features_b")
 
-    value, scale = _feature_distance(a, b)
+    # Features divided by a power of two (exact); FID scales with its square.
+    scale = _inputs.power_of_two_scale(a, b)
+    a, b = a / scale, b / scale
+    value = _scaled_result(_feature_distance(a, b), scale, "features_a and features_b")
     params = {"n_a": a.shape[0], "n_b": b.shape[0], "dims": a.shape[1], "bootstrap": bootstrap}
     if bootstrap == 0:
-        return MetricResult("fid", _non_negative(value, scale), params=params)
+        return MetricResult("fid", value, params=params)
 
     rng = np.random.default_rng(seed)
     draws = []
     for _ in tqdm(range(bootstrap), desc="FID bootstrap", leave=False, disable=None):
         ia = torch.as_tensor(rng.integers(0, a.shape[0], a.shape[0]), device=a.device)
         ib = torch.as_tensor(rng.integers(0, b.shape[0], b.shape[0]), device=b.device)
-        v, s = _feature_distance(a, b, ia, ib)
-        draws.append(_non_negative(v, s))
-    draws_arr = np.asarray(draws)
+        draws.append(_feature_distance(a, b, ia, ib))
+    draws_arr = np.asarray(draws)  # in the scaled units: their spread's squares stay finite
     tail = (1 - confidence) / 2 * 100
-    lo, hi = np.percentile(draws_arr, [tail, 100 - tail])
-    std = float(draws_arr.std(ddof=1)) if bootstrap > 1 else float("nan")
+    lo, hi = (_scaled_result(v, scale, "features_a and features_b") for v in np.percentile(draws_arr, [tail, 100 - tail]))
+    std = float(draws_arr.std(ddof=1)) * scale * scale if bootstrap > 1 else float("nan")
     params.update(seed=seed, confidence=confidence)
-    return MetricResult("fid", _non_negative(value, scale), std=std, ci=(float(lo), float(hi)), params=params)
+    return MetricResult("fid", value, std=std, ci=(float(lo), float(hi)), params=params)
 
 
 def default_fid_inf_sizes(n: int) -> list[int]:
@@ -271,13 +309,14 @@ def fid_infinity(features_a, features_b, *, sizes=None, seed: int = 0, device=No
     _warn_rank(min(sizes), a.shape[1], "features_a (smallest FID∞ size)")
     _warn_rank(b.shape[0], b.shape[1], "features_b")
 
-    mu_b, sigma_b = gaussian_statistics(b)
+    scale = _inputs.power_of_two_scale(a, b)
+    a, b = a / scale, b / scale
+    set_b = _set_factor(b, None)
     rng = np.random.default_rng(seed)
     fids = []
     for size in tqdm(sizes, desc="FID∞", leave=False, disable=None):
         idx = torch.as_tensor(rng.permutation(n)[:size], device=a.device)
-        v, s = _distance(*gaussian_statistics(a, idx), mu_b, sigma_b)
-        fids.append(_non_negative(v, s))
+        fids.append(_scaled_result(_factor_distance(_set_factor(a, idx), set_b), scale, "features_a and features_b"))
     slope, intercept = np.polyfit(1.0 / np.asarray(sizes, dtype=np.float64), np.asarray(fids), 1)
     log.debug("FID∞ fit: intercept %.4f slope %.1f over sizes %s", intercept, slope, sizes)
     return MetricResult(

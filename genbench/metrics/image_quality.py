@@ -53,11 +53,26 @@ def _image_pair(a, b, data_range, device) -> tuple[torch.Tensor, torch.Tensor, f
 
 
 def psnr_per_image(a, b, data_range, *, device=None) -> np.ndarray:
-    """10·log10(data_range² / MSE) per image, MSE over all channels and pixels (+inf for identical images)."""
+    """10·log10(data_range² / MSE) per image, MSE over all channels and pixels (+inf for identical images).
+
+    Where R² or the MSE would leave float64's normal range (1e200 or 1e-200 images), each
+    difference is divided by a power of two t near its largest |difference| and
+    PSNR = 20·log10 R − 10·log10 MSE(d/t) − 20·log10 t instead.
+    """
     x, y, data_range = _image_pair(a, b, data_range, device)
-    mse = ((x - y) ** 2).flatten(1).mean(dim=1).cpu().numpy()
+    diff = (x - y).flatten(1)
+    mse = (diff**2).mean(dim=1).cpu().numpy()
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        direct = 10.0 * np.log10(np.float64(data_range) ** 2 / mse)
+    fine = np.isfinite(direct) & (mse >= np.finfo(np.float64).tiny)
+    if fine.all():
+        return direct
+    top = diff.abs().amax(dim=1)
+    scale = torch.where(top > 0, torch.ldexp(torch.ones_like(top), torch.frexp(top).exponent), torch.ones_like(top))
+    mse_t = ((diff / scale.unsqueeze(1)) ** 2).mean(dim=1).cpu().numpy()
     with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(data_range**2 / mse)
+        scaled = 20.0 * math.log10(data_range) - 10.0 * np.log10(mse_t) - 20.0 * np.log10(scale.cpu().numpy())
+    return np.where(fine, direct, scaled)
 
 
 def _gaussian_window(device) -> torch.Tensor:
@@ -97,6 +112,10 @@ def _blurred_moments(px: torch.Tensor, py: torch.Tensor, rows: torch.Tensor, col
 def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
     """Mean SSIM per image (averaged over channels); see the module docstring for the definition."""
     x, y, data_range = _image_pair(a, b, data_range, device)
+    # SSIM is invariant to scaling images and data range together; a power of two is exact and
+    # keeps the squares (and C1, C2) of 1e200 or 1e-200 images inside float64.
+    scale = math.ldexp(1.0, math.frexp(data_range)[1])
+    x, y, data_range = x / scale, y / scale, data_range / scale
     n, c, h, w = x.shape
     if h < 2 * SSIM_RADIUS + 1 or w < 2 * SSIM_RADIUS + 1:
         raise ValueError(f"a: images are {h}×{w}; SSIM's 11×11 window needs at least 11×11")
@@ -117,6 +136,12 @@ def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
         # σx² + σy² = E[x²] − μx² + E[y²] − μy², accumulated in place in the xx buffer
         denominator = (mu_xx + mu_yy + c1) * xx.add_(yy).sub_(mu_xx).sub_(mu_yy).add_(c2)
         per_plane[start:start + step] = numerator.div_(denominator).flatten(1).mean(dim=1)
+    if not bool(torch.isfinite(per_plane).all()):
+        # not shift invariant: an offset far larger than data_range cannot be scaled away
+        raise ValueError(
+            f"a and b: values overflow float64 in SSIM's squared means (largest |value| "
+            f"{float(max(x.abs().max(), y.abs().max()) * scale):.3g} for data_range {data_range * scale:g})"
+        )
     return per_plane.reshape(n, c).mean(dim=1).cpu().numpy()
 
 

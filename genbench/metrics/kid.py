@@ -58,6 +58,12 @@ def kid(features_a, features_b, *, subsets: int = 100, subset_size: int = 1000, 
         for ia, ib in tqdm(subset_indices(a.shape[0], b.shape[0], subsets, subset_size, seed),
                            total=subsets, desc="KID subsets", leave=False, disable=None)
     ])
+    if not np.isfinite(mmds).all():
+        # the cubic kernel is not scale invariant, so there is no rescaling that gives the answer
+        raise ValueError(
+            "features_a and features_b: values overflow float64 in KID's kernel (x·y/d + 1)³ "
+            f"(largest |value| {max(float(a.abs().max()), float(b.abs().max())):.3g})"
+        )
     return MetricResult(
         "kid", float(mmds.mean()), std=float(mmds.std()),
         params={"subsets": subsets, "subset_size": subset_size, "seed": seed, "degree": 3,

@@ -53,9 +53,12 @@ def mode_coverage_2d(points, means, std, *, threshold: float = 3.0, min_count: i
     threshold = _inputs.positive_number(threshold, "threshold")
     min_count = _inputs.positive_int(min_count, "min_count")
 
-    dist = torch.cdist(pts, centres)
+    # Assignments and the threshold test are scale invariant: divide by a power of two (exact)
+    # so that distances between 1e200 or 1e-200 points neither overflow nor underflow.
+    scale = _inputs.power_of_two_scale(pts, centres)
+    dist = torch.cdist(pts / scale, centres / scale)
     nearest_dist, nearest = dist.min(dim=1)
-    good = nearest_dist <= threshold * std
+    good = nearest_dist <= threshold * (std / scale)
     k = centres.shape[0]
     good_counts = np.bincount(nearest[good].numpy(), minlength=k)
     all_counts = np.bincount(nearest.numpy(), minlength=k)
@@ -105,8 +108,9 @@ def class_mode_coverage(labels, n_classes: int, *, reference=None, min_count: in
         if ref.size != n_classes:
             raise ValueError(f"reference: expected {n_classes} per-class weights, got {ref.size}")
         _inputs.check_finite(ref, "reference")
-        if (ref < 0).any() or ref.sum() <= 0:
+        if (ref < 0).any() or ref.max() <= 0:
             raise ValueError("reference: weights must be non-negative with a positive sum")
+        ref = ref / ref.max()  # a sum of weights near 1e308 would overflow
         q = ref / ref.sum()
         holes = (q == 0) & (p > 0)
         if holes.any():

@@ -42,9 +42,15 @@ def parzen_log_likelihoods(samples: torch.Tensor, test: torch.Tensor, sigmas, *,
                            progress: bool = True) -> torch.Tensor:
     """Per-test-point log-likelihood for every σ in ``sigmas``: tensor (len(sigmas), n_test), float64.
 
-    Distances do not depend on σ, so one pass over the data serves the whole grid.
+    Distances do not depend on σ, so one pass over the data serves the whole grid. Data and σ are
+    divided by a common power of two s (exact, so the kernel values are bit for bit those of the
+    unscaled data), so squared distances of huge or tiny values stay inside float64; a
+    log-likelihood that is still beyond float64 is a ``ValueError``, never NaN.
     """
-    sig = torch.as_tensor(np.asarray(sigmas, dtype=np.float64), device=samples.device).reshape(-1, 1, 1)
+    scale = _inputs.power_of_two_scale(samples, test)
+    samples, test = samples / scale, test / scale
+    sigmas = torch.as_tensor(np.asarray(sigmas, dtype=np.float64), device=samples.device).reshape(-1, 1, 1)
+    sig = sigmas / scale
     n_samples, dim = samples.shape
     if batch_size is None:
         batch_size = max(1, min(test.shape[0], _BLOCK_ELEMENTS // n_samples))
@@ -65,8 +71,15 @@ def parzen_log_likelihoods(samples: torch.Tensor, test: torch.Tensor, sigmas, *,
             run_sum = run_sum * torch.exp(run_max - new_max) + torch.exp(z - new_max.unsqueeze(2)).sum(dim=2)
             run_max = new_max
         out[:, start:start + x.shape[0]] = run_max + torch.log(run_sum)
-    log_norm = math.log(n_samples) + dim * torch.log(sig.reshape(-1, 1) * math.sqrt(2 * math.pi))
-    return out - log_norm
+    # normalised with the unscaled σ: the D·log s of the change of variables cancels exactly
+    log_norm = math.log(n_samples) + dim * torch.log(sigmas.reshape(-1, 1) * math.sqrt(2 * math.pi))
+    out = out - log_norm
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(
+            "samples and test: the log-likelihood overflows float64 (squared distances / σ² of "
+            f"{float(samples.abs().max() * scale):.3g}-sized values); choose a larger sigma or rescale"
+        )
+    return out
 
 
 def parzen_log_likelihood(samples, test, sigma, *, batch_size: int | None = None, device=None) -> MetricResult:

@@ -45,6 +45,10 @@ def prdc(real_features, fake_features, *, k: int = 5, device=None) -> list[Metri
         if k >= t.shape[0]:
             raise ValueError(f"k: {k} neighbours need more than {k} samples, {name} has {t.shape[0]}")
 
+    # The decisions are invariant to a common scale; a power of two is exact and keeps squared
+    # distances of 1e200 or 1e-200 features from overflowing or underflowing.
+    scale = _inputs.power_of_two_scale(real, fake)
+    real, fake = real / scale, fake / scale
     real_radii = knn_radii(real, k)
     fake_radii = knn_radii(fake, k)
     in_real_balls = torch.zeros(fake.shape[0], dtype=torch.float64, device=real.device)  # per fake

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from genbench.jsonable import jsonable
 
 
 @dataclass(frozen=True)
@@ -28,19 +29,11 @@ class MetricResult:
         return float(self.value)
 
     def to_dict(self) -> dict:
-        def clean(x):
-            if x is None:
-                return None
-            x = float(x)
-            return x if math.isfinite(x) else None  # JSON has no NaN/Inf (PSNR of identical images)
-
-        return {
-            "name": self.name,
-            "value": clean(self.value),
-            "std": clean(self.std),
-            "ci": None if self.ci is None else [clean(self.ci[0]), clean(self.ci[1])],
-            "params": _jsonable(dict(self.params)),
-        }
+        """Strict JSON: non-finite numbers (PSNR of identical images, a std of one draw) become null."""
+        return jsonable({"name": self.name, "value": float(self.value),
+                         "std": None if self.std is None else float(self.std),
+                         "ci": None if self.ci is None else [float(self.ci[0]), float(self.ci[1])],
+                         "params": dict(self.params)})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "MetricResult":
@@ -54,12 +47,5 @@ class MetricResult:
         )
 
 
-def _jsonable(obj: Any) -> Any:
-    """numpy scalars/arrays → plain Python, recursively."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    return obj
+# Kept until genbench/evaluate.py imports genbench.jsonable directly (the lead switches it when merging).
+_jsonable = jsonable

@@ -1,5 +1,6 @@
 """FID against pytorch-fid, closed forms, and the cases where pytorch-fid breaks."""
 
+import mpmath
 import numpy as np
 import pytest
 import torch
@@ -197,3 +198,90 @@ def test_one_set_smaller_than_the_dimension_matches_pytorch_fid(small_first):
     with pytest.warns(UserWarning, match="rank deficient"):
         got = fid(a, b).value
     assert got == pytest.approx(expected, rel=1e-6)
+
+
+def _mp_fid(a, b):
+    """FID of two small feature sets in 50-digit arithmetic (mpmath), the old way round:
+    ‖Δμ‖² + tr Σa + tr Σb − 2 Σ √λ over the eigenvalues λ of the n_a×n_a matrix XaΣbXaᵀ/(n_a−1).
+    Returns (FID, tr Σa + tr Σb)."""
+    mpmath.mp.dps = 50
+
+    def centred(x):
+        m = mpmath.matrix(x.tolist())
+        n, d = x.shape
+        mu = [mpmath.fsum(m[i, j] for i in range(n)) / n for j in range(d)]
+        for i in range(n):
+            for j in range(d):
+                m[i, j] -= mu[j]
+        return mu, m, mpmath.fsum(m[i, j] ** 2 for i in range(n) for j in range(d)) / (n - 1)
+
+    (mu_a, xa, tr_a), (mu_b, xb, tr_b) = centred(a), centred(b)
+    k = xa * (xb.T * xb) * xa.T / ((a.shape[0] - 1) * (b.shape[0] - 1))
+    evals = mpmath.eigsy((k + k.T) / 2, eigvals_only=True)
+    root = mpmath.fsum(mpmath.sqrt(max(e, 0)) for e in evals)
+    diff = mpmath.fsum((p - q) ** 2 for p, q in zip(mu_a, mu_b))
+    return float(diff + tr_a + tr_b - 2 * root), float(tr_a + tr_b)
+
+
+@pytest.mark.filterwarnings("ignore:features_.*rank deficient")
+def test_fewer_samples_than_dims_identical_sets_give_zero_and_never_raise():
+    """Defect 8: X against a copy of X with n ≤ 20 samples in d ≥ 50 dimensions raised "clearly
+    negative" (a zero eigenvalue's round-off went through a square root: √eps, not eps)."""
+    for seed in range(80):
+        rng = np.random.default_rng(seed)
+        n, d = int(rng.integers(2, 21)), int(rng.integers(50, 101))
+        x = rng.standard_normal((n, d)) * rng.uniform(0.1, 10)
+        scale = 2 * np.trace(np.atleast_2d(np.cov(x, rowvar=False)))
+        assert 0.0 <= fid(x, x.copy(), device="cpu").value <= 1e-13 * scale, seed
+        m, s = _stats(x)
+        assert 0.0 <= frechet_distance(m, s, m, s.copy(), device="cpu").value <= 1e-13 * scale, seed
+
+
+@pytest.mark.filterwarnings("ignore:features_.*rank deficient")
+def test_low_rank_paths_agree_with_50_digit_arithmetic():
+    """Defect 8: the n ≤ d feature path and the singular-covariance path were off by up to 7e-9
+    relative; both now agree with an mpmath reference to round-off."""
+    for seed in range(6):
+        rng = np.random.default_rng(100 + seed)
+        n, m = int(rng.integers(2, 13)), int(rng.integers(2, 13))
+        d = int(rng.integers(n + m, 61))
+        a = rng.standard_normal((n, d))
+        b = 1.5 * rng.standard_normal((m, d)) + 0.2
+        expected, scale = _mp_fid(a, b)
+        assert abs(fid(a, b, device="cpu").value - expected) <= 1e-13 * scale, seed
+        got = frechet_distance(*_stats(a), *_stats(b), device="cpu").value
+        assert abs(got - expected) <= 1e-13 * scale, seed
+    # one set below the dimension, the other above it (full-rank covariance)
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((6, 10)), rng.standard_normal((30, 10)) + 0.1
+    expected, scale = _mp_fid(a, b)
+    for x, y in ((a, b), (b, a)):
+        assert abs(fid(x, y, device="cpu").value - expected) <= 1e-13 * scale
+        assert abs(frechet_distance(*_stats(x), *_stats(y), device="cpu").value - expected) <= 1e-13 * scale
+
+
+@pytest.mark.parametrize("factor", [2.0**500, 1e150, 1e-150, 1e-170])
+def test_huge_and_tiny_features_scale_exactly(factor):
+    """Defect 11: squares of 1e150 overflow and of 1e-150 underflow; FID(sX, sY) = s²·FID(X, Y)."""
+    a, b = _well_conditioned_pair(8, n=100, seed=11)
+    expected = fid(a, b).value * factor**2
+    assert fid(a * factor, b * factor).value == pytest.approx(expected, rel=1e-12)
+    assert fid(a * factor, b * factor, bootstrap=3).std == pytest.approx(
+        fid(a, b, bootstrap=3).std * factor**2, rel=1e-9)
+    (m1, s1), (m2, s2) = _stats(a), _stats(b)
+    got = frechet_distance(m1 * factor, s1 * factor**2, m2 * factor, s2 * factor**2).value
+    assert got == pytest.approx(expected, rel=1e-12)
+    res = fid_infinity(a * factor, b * factor, sizes=[50, 100])
+    assert res.value == pytest.approx(fid_infinity(a, b, sizes=[50, 100]).value * factor**2, rel=1e-9)
+
+
+def test_a_fid_beyond_float64_is_an_error_naming_the_arguments_not_nan():
+    a, b = _well_conditioned_pair(8, n=100, seed=12)
+    with pytest.raises(ValueError, match="features_a and features_b: values overflow float64"):
+        fid(a * 1e200, b * 1e200)
+    with pytest.raises(ValueError, match="mu1, sigma1, mu2, sigma2: values overflow float64"):
+        frechet_distance(np.full(3, 1e200), np.eye(3), np.full(3, -1e200), np.eye(3))
+    # mixed magnitudes within one set: finite, and equal to the closed form for diagonal covariances
+    d1, d2 = np.array([1e300, 1e-300, 1.0]), np.array([4e300, 1e-300, 4.0])
+    expected = np.sum((np.sqrt(d1) - np.sqrt(d2)) ** 2)
+    assert frechet_distance(np.zeros(3), np.diag(d1), np.zeros(3), np.diag(d2)).value == pytest.approx(expected)

@@ -1,5 +1,7 @@
 """PSNR and SSIM against scikit-image, image by image."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -70,3 +72,29 @@ def test_bad_input(call, match):
     a, b = _noisy_pairs(4, (2, 1, 28, 28))
     with pytest.raises(ValueError, match=match):
         call(a.astype(np.float64), b.astype(np.float64))
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_huge_and_tiny_images_with_a_matching_data_range_match_scikit_image(scale):
+    """Issue 8 defect 11: data_range² overflowed (OverflowError) at 1e200 and the squares
+    underflowed (NaN) at 1e-200; PSNR and SSIM are invariant to scaling images and range together."""
+    a, b = _noisy_pairs(7, (2, 16, 16))
+    a, b = a.astype(np.float64) / 255, b.astype(np.float64) / 255
+    got_psnr = psnr_per_image(a * scale, b * scale, scale)
+    got_ssim = ssim_per_image(a * scale, b * scale, scale)
+    for i in range(2):
+        assert got_psnr[i] == pytest.approx(peak_signal_noise_ratio(a[i], b[i], data_range=1.0), rel=1e-12)
+        assert got_ssim[i] == pytest.approx(skimage_ssim(a[i], b[i], 1.0), rel=1e-9)
+
+
+def test_psnr_of_a_tiny_difference_is_finite():
+    # MSE = 1e-400·mean(u²) underflows; PSNR = 4000 dB − 10·log10(mean(u²)) does not.
+    u = np.random.default_rng(8).uniform(0.5, 1.0, (1, 12, 12))
+    expected = 4000.0 - 10 * math.log10(np.mean(u**2))
+    assert psnr_per_image(np.zeros_like(u), u * 1e-200, 1.0)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_ssim_of_an_offset_beyond_float64_is_an_error_not_nan():
+    a, b = _noisy_pairs(9, (1, 16, 16))
+    with pytest.raises(ValueError, match="a and b: values overflow float64 in SSIM"):
+        ssim(a / 255 + 1e200, b / 255 + 1e200, 1.0)

@@ -59,3 +59,19 @@ def test_confident_predictions_spread_evenly_over_k_classes_score_k(k):
 def test_bad_input(probs, splits, match):
     with pytest.raises(ValueError, match=match):
         inception_score(probs, splits=splits)
+
+
+def test_subnormal_probabilities_are_finite_and_count_as_their_value():
+    """Issue 8 defect 11 audit: probabilities lie in [0, 1], so only tiny values can misbehave;
+    5e-324 (the smallest subnormal) contributes 5e-324·log(…) ≈ 0, as an exact zero does."""
+    p = np.tile([0.5, 0.3, 0.2, 0.0], (8, 1))
+    p[::2] = [0.2, 0.3, 0.5, 0.0]
+    tiny = p.copy()
+    tiny[:, 3] = 5e-324
+    expected = inception_score(p, splits=2)
+    got = inception_score(tiny, splits=2)
+    assert got.value == pytest.approx(expected.value, rel=1e-15)
+    # closed form: two row types, equal halves: marginal m, KL per row, IS = exp(mean KL)
+    m = (np.array([0.5, 0.3, 0.2]) + np.array([0.2, 0.3, 0.5])) / 2
+    kl = np.sum(np.array([0.5, 0.3, 0.2]) * np.log(np.array([0.5, 0.3, 0.2]) / m))
+    assert got.value == pytest.approx(np.exp(kl), rel=1e-12)

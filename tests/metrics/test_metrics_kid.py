@@ -58,3 +58,17 @@ def test_bad_features():
         b = a.copy()
         b[3, 2] = np.nan
         kid(a, b, subset_size=10)
+
+
+def test_a_kernel_beyond_float64_is_an_error_not_nan():
+    """Issue 8 defect 11: 1e200 features gave KID = NaN. The cubic kernel is not scale invariant,
+    so the answer (~1e1200) is not representable: an error naming the arguments."""
+    a, b = _features(1, 40, 8), _features(2, 40, 8)
+    with pytest.raises(ValueError, match="features_a and features_b: values overflow float64"):
+        kid(a * 1e200, b, subsets=2, subset_size=20)
+
+
+def test_tiny_features_give_the_limit_of_a_constant_kernel():
+    # k(x, y) = (x·y/d + 1)³ → 1 for 1e-200 features: every MMD² term cancels to ~1e-400, i.e. 0.
+    a, b = _features(1, 40, 8), _features(2, 40, 8, shift=3.0)
+    assert kid(a * 1e-200, b * 1e-200, subsets=2, subset_size=20).value == pytest.approx(0.0, abs=1e-300)

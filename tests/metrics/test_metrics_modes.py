@@ -87,3 +87,25 @@ def test_reference_with_an_empty_class_the_model_produces_stays_finite_and_warns
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_huge_and_tiny_points_are_assigned_as_at_unit_scale(scale):
+    """Issue 8 defect 11: distances of 1e200 points overflowed (0 modes); coverage is scale invariant.
+    Oracle: nearest mode and threshold test written out in numpy on the unscaled points."""
+    rng = np.random.default_rng(6)
+    means = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])
+    points = means[rng.integers(0, 2, 60)] + 0.4 * rng.standard_normal((60, 2))
+    dist = np.linalg.norm(points[:, None, :] - means[None, :, :], axis=2)
+    nearest, good = dist.argmin(axis=1), dist.min(axis=1) <= 3.0 * 0.3
+    got = _by_name(mode_coverage_2d(points * scale, means * scale, 0.3 * scale))
+    assert got["modes"] == len(set(nearest[good]))
+    assert got["high_quality"] == pytest.approx(good.mean(), rel=1e-12)
+    p = np.bincount(nearest, minlength=3) / 60
+    assert got["mode_kl"] == pytest.approx(sum(x * math.log(3 * x) for x in p if x > 0), rel=1e-12)
+
+
+def test_reference_weights_near_the_float64_limit_do_not_overflow(recwarn):
+    got = _by_name(class_mode_coverage(np.array([0, 1, 1, 2]), 3, reference=np.array([1.5e308, 1.5e308, 1.5e308])))
+    assert got["mode_kl"] == pytest.approx(0.5 * math.log(0.75) + 0.5 * math.log(1.5), rel=1e-12)
+    assert not [w for w in recwarn if "flooring" in str(w.message)]

@@ -88,3 +88,21 @@ def test_bad_input(call, match):
     s, t = _data(4, n_samples=20, n_test=5, dim=4)
     with pytest.raises(ValueError, match=match):
         call(s, t)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_huge_and_tiny_data_with_a_matching_sigma_are_finite_and_exact(scale):
+    """Issue 8 defect 11: 1e200 data gave NaN, and 1e-200 data with σ = 1e-201 too (σ² underflow).
+    The density of s·x under bandwidth s·σ is that of x under σ, divided by s^D."""
+    samples, test = _data(3, n_samples=50, n_test=10, dim=6)
+    expected = direct_parzen(samples, test, 0.2).mean() - 6 * math.log(scale)
+    got = parzen_log_likelihood(samples * scale, test * scale, 0.2 * scale).value
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_log_likelihood_beyond_float64_is_an_error_not_nan():
+    samples, test = _data(4, n_samples=20, n_test=5, dim=4)
+    with pytest.raises(ValueError, match="samples and test: the log-likelihood overflows float64"):
+        parzen_log_likelihood(samples * 1e200, test * 1e200, 0.5)
+    with pytest.raises(ValueError, match="samples and test: the log-likelihood overflows float64"):
+        select_parzen_sigma(samples * 1e200, test * 1e200)

@@ -37,3 +37,15 @@ def test_bad_input():
         prdc(real, fake[:, :2], k=2)
     with pytest.raises(ValueError, match="k: must be at least 1"):
         prdc(real, fake, k=0)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_huge_and_tiny_features_give_the_prdc_package_answer_for_unscaled_data(scale, capsys):
+    """Issue 8 defect 11: squared distances of 1e200 features overflowed (all four were 0); PRDC is
+    scale invariant, so the answer is the prdc package's on the unscaled features."""
+    rng = np.random.default_rng(5)
+    real, fake = rng.standard_normal((120, 8)), rng.standard_normal((100, 8)) + 0.4
+    ref = compute_prdc(real, fake, nearest_k=4)
+    capsys.readouterr()
+    got = {r.name: r.value for r in prdc(real * scale, fake * scale, k=4)}
+    assert got == pytest.approx({name: float(v) for name, v in ref.items()}, rel=1e-12)

@@ -116,3 +116,202 @@ def test_gate_cli_exit_codes_table_and_step_summary(tmp_path, monkeypatch, capsy
     assert "refusing to compare" in capsys.readouterr().err
     assert main(["compare", str(base), str(bad)]) == 0
     assert "worse" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- issue 8, defect 2
+
+
+@pytest.mark.parametrize("rule", ["fid>=-5%", "fid>=+5%", "is<=+5%", "dcgan:fid>=-1sigma", "mode_kl>=-5%"])
+def test_a_rule_against_the_metrics_better_direction_is_refused(rule):
+    """`fid>=-5%` is a lower bound on a lower-is-better metric: it passed a 30 % worse FID."""
+    with pytest.raises(GenbenchError, match=r"--rule .*: \w+ is better when (lower|higher)"):
+        run_gate(summary(), summary(fid=13.0), [parse_rule(rule)])
+
+
+def test_contradicting_rule_exits_2_with_one_line_through_the_cli(tmp_path, capsys):
+    base, worse = tmp_path / "base.json", tmp_path / "worse.json"
+    base.write_text(json.dumps(summary()))
+    worse.write_text(json.dumps(summary(fid=13.0)))
+    assert main(["gate", "--baseline", str(base), "--current", str(worse), "--rule", "fid>=-5%"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fid is better when lower" in err and "fid<=" in err
+
+
+def test_unknown_metric_in_a_rule_is_refused_naming_the_known_columns():
+    with pytest.raises(GenbenchError, match=r"unknown metric 'fdi'; known columns: .*fid.*kid"):
+        run_gate(summary(), summary(), [parse_rule("fdi<=+5%")])
+
+
+def test_a_metric_without_a_better_direction_takes_either_op():
+    """A third-party column the registry does not know, recorded in the summaries without a direction."""
+    def with_custom(value):
+        s = summary()
+        s["rows"].append({"dataset": "mnist-5k", "label": "dcgan", "model": "dcgan", "metric": "sharpness",
+                          "mean": value, "std": 0.0, "noise": 0.0, "n_seeds": 1, "higher_is_better": None})
+        return s
+    assert run_gate(with_custom(1.0), with_custom(1.04), [parse_rule("sharpness<=+5%")]).passed
+    assert run_gate(with_custom(1.0), with_custom(0.96), [parse_rule("sharpness>=-5%")]).passed
+    # a recorded direction is honoured for a column the registry does not know
+    s = with_custom(1.0)
+    s["rows"][-1]["higher_is_better"] = True
+    with pytest.raises(GenbenchError, match="sharpness is better when higher"):
+        run_gate(s, s, [parse_rule("sharpness<=+5%")])
+
+
+# --------------------------------------------------------------------------- issue 8, defect 5 (gate side)
+
+
+def test_unwritable_markdown_is_one_line_exit_2_after_the_table(tmp_path, capsys):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(summary()))
+    for target in (tmp_path, tmp_path / "base.json" / "under-a-file.md"):  # a directory; under a file
+        assert main(["gate", "--baseline", str(base), "--current", str(base), "--markdown", str(target)]) == 2
+        out, err = capsys.readouterr()
+        assert "PASSED" in out and "| dataset" not in out  # the verdict table was printed
+        assert err.count("\n") == 1 and f"--markdown {target}: cannot write" in err
+        assert main(["compare", str(base), str(base), "--markdown", str(target)]) == 2
+        out, err = capsys.readouterr()
+        assert "within noise" in out and err.count("\n") == 1 and "--markdown" in err
+
+
+@pytest.mark.parametrize("current_fid, verdict", [(10.0, 0), (20.0, 1)])
+def test_unwritable_step_summary_warns_and_keeps_the_gates_verdict(tmp_path, monkeypatch, capsys, current_fid, verdict):
+    base, cur = tmp_path / "base.json", tmp_path / "cur.json"
+    base.write_text(json.dumps(summary()))
+    cur.write_text(json.dumps(summary(fid=current_fid)))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path))  # a directory: cannot be appended to
+    assert main(["gate", "--baseline", str(base), "--current", str(cur)]) == verdict
+    out, err = capsys.readouterr()
+    assert ("PASSED" if verdict == 0 else "FAILED") in out
+    assert "warning: $GITHUB_STEP_SUMMARY" in err and "cannot write" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- issue 8, defect 10
+
+
+def _result():
+    return {"format": "genbench-job-result/1", "suite": "t",
+            "job": {"dataset": "mnist-5k", "label": "dcgan", "model": "dcgan", "seed": 0, "id": "mnist-5k/dcgan/seed0"},
+            "metrics": [{"name": "fid", "value": 10.0, "std": 1.0, "ci": None, "params": {}}],
+            "protocol": PROTO, "provenance": {"environment": {}}}
+
+
+def _run_dir(tmp_path, manifest=None, result=None):
+    run = tmp_path / "run"
+    jdir = run / "jobs" / "mnist-5k" / "dcgan" / "seed0"
+    jdir.mkdir(parents=True)
+    manifest = manifest if manifest is not None else {"suite": {"name": "t"}, "jobs": [{"id": "mnist-5k/dcgan/seed0"}]}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    (jdir / "result.json").write_text(json.dumps(result if result is not None else _result()))
+    return run
+
+
+def _one_line_error(capsys, *needles):
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+
+
+def _drop(d, *keys):
+    d = copy.deepcopy(d)
+    target = d
+    *path, last = keys
+    for k in path:
+        target = target[k]
+    del target[last]
+    return d
+
+
+def _set(d, value, *keys):
+    d = copy.deepcopy(d)
+    target = d
+    *path, last = keys
+    for k in path:
+        target = target[k]
+    target[last] = value
+    return d
+
+
+@pytest.mark.parametrize("manifest, key", [
+    ({"suite": {"name": "t"}}, "jobs: missing"),
+    ({"suite": {"name": "t"}, "jobs": {"id": "x"}}, "jobs: expected a list, got dict"),
+    ({"suite": {"name": "t"}, "jobs": [{"name": "x"}]}, "jobs[0].id: missing"),
+    ({"suite": {"name": "t"}, "jobs": ["mnist-5k/dcgan/seed0"]}, "jobs[0]: expected a JSON object, got str"),
+    ({"jobs": [{"id": "mnist-5k/dcgan/seed0"}]}, "suite: expected a JSON object, got null"),
+    ([1, 2], "(top level): expected a JSON object, got list"),
+])
+def test_malformed_manifest_is_one_line_naming_file_and_key(tmp_path, capsys, manifest, key):
+    run = _run_dir(tmp_path, manifest=manifest)
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(summary()))
+    for argv in (["gate", "--baseline", str(base), "--current", str(run)], ["compare", str(run), str(base)],
+                 ["report", str(run), "--out", str(tmp_path / "out")]):
+        assert main(argv) == 2, argv
+        _one_line_error(capsys, f"{run / 'manifest.json'}: {key}")
+
+
+@pytest.mark.parametrize("result, key", [
+    ([_result()], "(top level): expected a JSON object, got list"),
+    (_drop(_result(), "job"), "job: expected a JSON object, got null"),
+    (_drop(_result(), "job", "dataset"), "job.dataset: missing"),
+    (_set(_result(), "0", "job", "seed"), "job.seed: expected an integer, got str"),
+    (_set(_result(), {"name": "fid"}, "metrics"), "metrics: expected a list, got dict"),
+    (_drop(_result(), "metrics", 0, "name"), "metrics[0].name: missing"),
+    (_set(_result(), "10.0", "metrics", 0, "value"), "metrics[0].value: expected a number or null, got str"),
+    (_drop(_result(), "provenance"), "provenance: expected a JSON object, got null"),
+    (_set(_result(), "mnist", "protocol"), "protocol: expected a JSON object, got str"),
+])
+def test_malformed_result_is_one_line_naming_file_and_key(tmp_path, capsys, result, key):
+    run = _run_dir(tmp_path, result=result)
+    path = run / "jobs" / "mnist-5k" / "dcgan" / "seed0" / "result.json"
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(summary()))
+    for argv in (["gate", "--baseline", str(base), "--current", str(run)], ["compare", str(run), str(base)],
+                 ["report", str(run), "--out", str(tmp_path / "out")], ["compare", str(path), str(base)]):
+        assert main(argv) == 2, argv
+        # a bare list given to compare is "not a genbench summary or job result", also one line
+        _one_line_error(capsys, f"{path}: {key}" if isinstance(result, dict) or argv[1] != str(path) else f"{path}: not")
+
+
+@pytest.mark.parametrize("data, key", [
+    (_drop(summary(), "rows"), "rows: missing"),
+    (_set(summary(), {"fid": 1}, "rows"), "rows: expected a list, got dict"),
+    (_set(summary(), "10.0", "rows", 0, "mean"), "rows[0].mean: expected a number or null, got str"),
+    (_set(summary(), True, "rows", 1, "noise"), "rows[1].noise: expected a number or null, got bool"),
+    (_set(summary(), float("nan"), "rows", 0, "mean"), "rows[0].mean: expected a finite number or null, got nan"),
+    (_drop(summary(), "rows", 0, "metric"), "rows[0].metric: missing"),
+    (_set(summary(), "x", "rows", 0), "rows[0]: expected a JSON object, got str"),
+    (_set(summary(), "sha", "protocols", "mnist-5k", "dataset"), "protocols.mnist-5k.dataset: expected a JSON object"),
+    (_set(summary(), [], "protocols"), "protocols: expected a JSON object, got list"),
+    (_set(summary(), "abc", "provenance"), "provenance: expected a JSON object, got str"),
+])
+def test_malformed_summary_is_one_line_naming_file_and_key(tmp_path, capsys, data, key):
+    bad, base = tmp_path / "bad.json", tmp_path / "base.json"
+    bad.write_text(json.dumps(data))
+    base.write_text(json.dumps(summary()))
+    for argv in (["gate", "--baseline", str(bad), "--current", str(base)],
+                 ["gate", "--baseline", str(base), "--current", str(bad)], ["compare", str(base), str(bad)]):
+        assert main(argv) == 2, argv
+        _one_line_error(capsys, f"{bad}: {key}")
+
+
+def test_unreadable_stored_files_are_one_line(tmp_path, capsys):
+    run = _run_dir(tmp_path)
+    (run / "jobs" / "mnist-5k" / "dcgan" / "seed0" / "result.json").unlink()
+    (run / "jobs" / "mnist-5k" / "dcgan" / "seed0" / "result.json").mkdir()  # a directory where a file should be
+    assert main(["report", str(run), "--out", str(tmp_path / "out")]) == 2
+    _one_line_error(capsys, "result.json: cannot read the result file")
+    bad = tmp_path / "latin1.json"
+    bad.write_bytes(b'{"format": "genbench-summary/1", "suite": "\xe9"}')
+    assert main(["compare", str(bad), str(bad)]) == 2
+    _one_line_error(capsys, f"{bad}: corrupt JSON file")
+
+
+def test_the_well_formed_run_directory_these_tests_corrupt_is_accepted(tmp_path, capsys):
+    run = _run_dir(tmp_path)
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(summary()))
+    assert main(["compare", str(run), str(base)]) == 0
+    assert main(["gate", "--baseline", str(base), "--current", str(run), "--rule", "fid<=+5%"]) == 0
+    assert main(["report", str(run), "--out", str(tmp_path / "out")]) == 0, capsys.readouterr().err
