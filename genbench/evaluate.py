@@ -29,7 +29,8 @@ from genbench.errors import GenbenchError
 from genbench.features import default_extractor, get_extractor
 from genbench.formatting import number
 from genbench.metrics import registry
-from genbench.metrics.result import MetricResult, _jsonable
+from genbench.jsonable import jsonable
+from genbench.metrics.result import MetricResult
 from genbench.provenance import environment
 from genbench.sources import CheckpointSource, SampleSource, open_source
 from genbench.sources.base import sha256_file
@@ -66,8 +67,8 @@ class EvalResult:
             "format": RESULT_FORMAT,
             "format_version": RESULT_FORMAT_VERSION,
             "metrics": [m.to_dict() for m in self.metrics],
-            "protocol": _jsonable(self.protocol),
-            "provenance": _jsonable(self.provenance),
+            "protocol": jsonable(self.protocol),
+            "provenance": jsonable(self.provenance),
             "warnings": list(self.warnings),
             "wall_time_s": float(self.wall_time_s),
         }
@@ -324,7 +325,7 @@ def evaluate(
         dataset_warnings=list(ds.warnings) if ds is not None else [], split=ref.split, kind=ref.kind,
         n_requested=opts.n, n_generated=gen.n, n_real=n_real, extractor=extractor_identity, seed=opts.seed,
         batch_size=opts.batch_size, metrics=[s.name for s in specs],
-        metric_params={m.name: _jsonable(dict(m.params)) for m in results}, device=str(dev),
+        metric_params={m.name: jsonable(dict(m.params)) for m in results}, device=str(dev),
         channels_reduced="3 identical channels → 1 (greyscale dataset)" if gen.channels_reduced else None,
     )
     provenance = environment(dev)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from genbench.errors import GenbenchError
+from genbench.formatting import number
 from genbench.metrics.registry import COLUMNS
 from genbench.metrics.registry import higher_is_better as registered_direction
 
@@ -299,21 +300,10 @@ def compare(a: dict, b: dict) -> tuple[list[Delta], list[str]]:
 # --------------------------------------------------------------------------- output
 
 
-def _f(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if x == 0:
-        return "0"
-    a = abs(x)
-    if a >= 1e5 or a < 1e-3:
-        return f"{x:.3e}"
-    return f"{x:.4g}"
-
-
 def gate_rows(result: GateResult) -> list[list[str]]:
-    return [[c.dataset, c.label, str(c.rule), _f(c.baseline), _f(c.current),
-             ("+" if (c.delta or 0) >= 0 else "") + _f(c.delta) if c.delta is not None else "–",
-             _f(c.bound), "ok" if c.ok else "REGRESSION" if not c.note else f"FAIL ({c.note})"]
+    return [[c.dataset, c.label, str(c.rule), number(c.baseline), number(c.current),
+             ("+" if (c.delta or 0) >= 0 else "") + number(c.delta) if c.delta is not None else "–",
+             number(c.bound), "ok" if c.ok else "REGRESSION" if not c.note else f"FAIL ({c.note})"]
             for c in result.checks]
 
 
@@ -326,7 +316,7 @@ def compare_rows(deltas: list[Delta]) -> list[list[str]]:
     for d in deltas:
         z = d.z
         rows.append([d.dataset, d.label, d.metric + {True: " ↑", False: " ↓"}.get(d.higher_is_better, ""),
-                     _f(d.a), _f(d.b), ("+" if (d.delta or 0) >= 0 else "") + _f(d.delta) if d.delta is not None else "–",
+                     number(d.a), number(d.b), ("+" if (d.delta or 0) >= 0 else "") + number(d.delta) if d.delta is not None else "–",
                      "–" if z is None else ("inf" if math.isinf(z) else f"{z:+.1f}"), d.verdict])
     return rows
 

@@ -19,6 +19,7 @@ from genbench.errors import GenbenchError
 from genbench.metrics.registry import higher_is_better  # the registry's: a column's better direction
 
 SUMMARY_FORMAT = "genbench-summary/1"
+REAL_LABEL = "real data"  # the one definition: the leaderboard row of held-out real samples
 
 @dataclass
 class RunResults:

@@ -33,12 +33,13 @@ from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
 from genbench.lock import RunLock
 from genbench.metrics.result import MetricResult
+from genbench.jsonable import jsonable
 from genbench.overrides import apply_overrides
+from genbench.results import REAL_LABEL
 from genbench.suite import Evaluation, Suite
 
 log = logging.getLogger(__name__)
 
-REAL_LABEL = "real data"  # the one definition: the label of the real-data ceiling row
 RESULT_FILE = "result.json"
 MANIFEST_FILE = "manifest.json"
 MAX_CURVE_POINTS = 200
@@ -394,7 +395,7 @@ class Runner:
             return record
         t = time.perf_counter()
         body = compute(path)
-        record = _jsonable({"key": key, **body, "wall_time_s": time.perf_counter() - t})
+        record = jsonable({"key": key, **body, "wall_time_s": time.perf_counter() - t})
         atomic.write_json(record_path, record)
         outcome.ran.append(name)
         return record
@@ -550,7 +551,7 @@ class Runner:
             "mode_means": None if ds.modes is None else ds.modes.means.tolist(),
             **extra,
         }
-        atomic.write_json(path, _jsonable(result))
+        atomic.write_json(path, jsonable(result))
         return path
 
     def _device_for_provenance(self):
@@ -638,19 +639,3 @@ def _training_curves(log_path: Path) -> dict:
     return {"step": [r["step"] for r in rows],
             **{k: [r.get(k) if isinstance(r.get(k), (int, float)) and np.isfinite(r.get(k)) else None for r in rows]
                for k in keys}}
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if hasattr(obj, "tolist"):
-        return _jsonable(obj.tolist())
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return _jsonable(dataclasses.asdict(obj))
-    return obj

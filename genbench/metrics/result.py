@@ -45,7 +45,3 @@ class MetricResult:
             ci=None if ci is None else (ci[0], ci[1]),
             params=d.get("params", {}),
         )
-
-
-# Kept until genbench/evaluate.py imports genbench.jsonable directly (the lead switches it when merging).
-_jsonable = jsonable

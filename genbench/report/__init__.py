@@ -21,11 +21,10 @@ from genbench import atomic
 from genbench.formatting import value_std
 from genbench.metrics import registry
 from genbench.report.figures import curves_svg, data_uri, image_grid_png, scatter_svg
-from genbench.results import RunResults, aggregate, load_run, metrics_frame, summarize
+from genbench.results import REAL_LABEL, RunResults, aggregate, load_run, metrics_frame, summarize
 
 log = logging.getLogger(__name__)
 
-REAL_LABEL = "real data"
 
 
 def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) -> dict:
