@@ -33,7 +33,7 @@ from genbench.jsonable import jsonable
 from genbench.metrics.result import MetricResult
 from genbench.provenance import environment
 from genbench.sources import CheckpointSource, SampleSource, open_source
-from genbench.sources.base import sha256_file
+from genbench.hashing import sha256_file
 from genbench.stats import ReferenceStats, dataset_features
 
 log = logging.getLogger(__name__)

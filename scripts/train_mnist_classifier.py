@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import math
 import sys
@@ -33,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from genbench.data import load_dataset  # noqa: E402
 from genbench.features.mnist_classifier import MnistCNN, to_input  # noqa: E402
+from genbench.hashing import sha256_file  # noqa: E402
 
 
 def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -156,7 +156,7 @@ def main() -> None:
     save_file(state, str(tmp), metadata=metadata)
     tmp.replace(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
-    print(f"sha256 {hashlib.sha256(args.out.read_bytes()).hexdigest()}")
+    print(f"sha256 {sha256_file(args.out)}")
 
 
 if __name__ == "__main__":

