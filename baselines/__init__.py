@@ -16,7 +16,10 @@ from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
 from genbench.registry import Registry
 
+from baselines import checkpoint
 from baselines.spec import BaseConfig, ModelSpec, contract_problem
+from baselines.trained import load_trained
+from baselines.training import train_model
 
 ENTRY_POINT_GROUP = "genbench.models"
 
@@ -49,17 +52,12 @@ def train(name: str, dataset: Dataset, *, out_dir: str | Path, config: BaseConfi
           overrides: dict | None = None, steps: int | None = None, seed: int = 0,
           device: str | torch.device | None = None, progress: bool = True) -> Path:
     """Train ``name`` on ``dataset`` into ``out_dir`` (resuming a checkpoint found there)."""
-    from baselines.training import train_model
-
     return train_model(get_spec(name), dataset, out_dir=out_dir, config=config, overrides=overrides,
                        steps=steps, seed=seed, device=device, progress=progress)
 
 
 def load(checkpoint_dir: str | Path, *, device: str | torch.device | None = None):
     """Load a checkpoint directory as a ``TrainedModel`` (safetensors + JSON only)."""
-    from baselines import checkpoint
-    from baselines.trained import load_trained
-
     record, tensors = checkpoint.read(checkpoint_dir)
     return load_trained(get_spec(record.get("model", "?")), checkpoint_dir, record, tensors, device)
 

@@ -12,9 +12,10 @@ from genbench.device import resolve_device
 from genbench.errors import GenbenchError
 
 from baselines import checkpoint
+from baselines import config as configs
 from baselines.codec import DataCodec
 from baselines.spec import BaseConfig, ModelSpec
-from baselines.training import sample_generator
+from baselines.training import build_networks, sample_generator
 
 
 class TrainedModel:
@@ -94,9 +95,6 @@ class TrainedModel:
 
 def load_trained(spec: ModelSpec, directory: str | Path, record: dict, tensors: dict,
                  device: str | torch.device | None = None) -> TrainedModel:
-    from baselines import config as configs
-    from baselines.training import build_networks
-
     directory = Path(directory)
     device = resolve_device(device)
     config = configs.from_dict(spec.config_class, record["config"], str(directory / checkpoint.MODEL_FILE))

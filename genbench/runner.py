@@ -28,13 +28,19 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
+import baselines
 from genbench import atomic, code_hash
+from genbench.data import load_dataset
 from genbench.data.dataset import Dataset
+from genbench.device import resolve_device
 from genbench.errors import GenbenchError
+from genbench.evaluate import evaluate, evaluate_reconstructions
+from genbench.features import default_extractor, get_extractor
+from genbench.jsonable import jsonable
 from genbench.lock import RunLock
 from genbench.metrics.result import MetricResult
-from genbench.jsonable import jsonable
 from genbench.overrides import apply_overrides
+from genbench.provenance import environment
 from genbench.results import REAL_LABEL
 from genbench.suite import Evaluation, Suite
 
@@ -82,52 +88,34 @@ class GenbenchBackend:
     """The real thing: ``baselines`` for models, ``genbench.evaluate`` for metrics."""
 
     def load_dataset(self, name, *, data_root):
-        from genbench.data import load_dataset
-
         return load_dataset(name, data_root=data_root)
 
     def model_kinds(self, model):
-        import baselines
-
         return tuple(baselines.MODELS[model].kinds)
 
     def can_translate(self, model):
-        import baselines
-
         return bool(baselines.MODELS[model].can_translate)
 
     def default_config(self, model, dataset, profile):
-        import baselines
-
         return baselines.default_config(model, dataset, profile=profile)
 
     def train(self, model, dataset, *, out_dir, config, steps, seed, device, progress):
-        import baselines
-
         return Path(baselines.train(model, dataset, out_dir=out_dir, config=config, steps=steps, seed=seed,
                                     device=device, progress=progress))
 
     def sample(self, checkpoint, n, seed, device):
-        import baselines
-
         return baselines.load(checkpoint, device=device).sample(n, seed)
 
     def translate(self, checkpoint, images, device):
-        import baselines
-
         return baselines.load(checkpoint, device=device).translate(images)
 
     def extractor_identity(self, dataset, evaluation):
-        from genbench.features import default_extractor, get_extractor
-
         if dataset.kind != "image":
             return None
         name = evaluation.extractor or default_extractor(dataset)
         return get_extractor(name).identity.to_dict()
 
     def evaluate(self, samples, dataset, evaluation, *, seed, device, cache_dir, data_root, progress):
-        from genbench.evaluate import evaluate
-
         result = evaluate(
             samples, dataset=dataset, split=evaluation.split, metrics=list(evaluation.sample_metrics),
             n=len(samples), extractor=evaluation.extractor, device=device, batch_size=evaluation.batch_size,
@@ -137,8 +125,6 @@ class GenbenchBackend:
         return result.to_dict()
 
     def evaluate_reconstructions(self, originals, reconstructions):
-        from genbench.evaluate import evaluate_reconstructions
-
         return evaluate_reconstructions(originals, reconstructions)
 
 
@@ -515,8 +501,6 @@ class Runner:
         }, None)
 
     def _write_result(self, job: Job, evaluation: dict, samples_path: Path, extra: dict, recon: dict | None) -> Path:
-        from genbench.provenance import environment  # imports torch; see _resolve
-
         path = self.job_dir(job) / RESULT_FILE
         existing = _readable_json(path)
         if (existing and existing.get("keys") == extra.get("keys") and existing.get("suite") == self.suite.name
@@ -555,8 +539,6 @@ class Runner:
         return path
 
     def _device_for_provenance(self):
-        from genbench.device import resolve_device
-
         try:
             return resolve_device(self.device)
         except GenbenchError:

@@ -660,12 +660,10 @@ class FakeTrained:
 
 
 def test_checkpoint_dir_goes_through_baselines_load(tmp_path, monkeypatch):
-    import types
+    import baselines
 
     calls = []
-    fake = types.ModuleType("baselines")
-    fake.load = lambda path, device=None: calls.append(Path(path)) or FakeTrained()
-    monkeypatch.setitem(sys.modules, "baselines", fake)
+    monkeypatch.setattr(baselines, "load", lambda path, device=None: calls.append(Path(path)) or FakeTrained())
     (tmp_path / "config.json").write_text(json.dumps({"model": "fake"}))
     with pytest.raises(GenbenchError, match="missing model.safetensors"):
         open_source(tmp_path)

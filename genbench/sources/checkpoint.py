@@ -8,11 +8,13 @@ are 7.8 MB).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
+import baselines
 from genbench.errors import GenbenchError
 from genbench.sources.base import Converter, ModelSource, check_count, detect_layout, sha256_file
 
@@ -25,8 +27,6 @@ def is_checkpoint_dir(path: Path) -> bool:
 
 class CheckpointSource(ModelSource):
     def __init__(self, path: str | Path, *, resize=None, device=None, value_range=None):
-        import baselines
-
         self.path = Path(path)
         missing = [f for f in CHECKPOINT_FILES if not (self.path / f).is_file()]
         if missing:
@@ -75,8 +75,6 @@ class CheckpointSource(ModelSource):
         m = self.model
         config = getattr(m, "config", None)
         if hasattr(config, "__dataclass_fields__"):
-            import dataclasses
-
             config = dataclasses.asdict(config)
         return {
             "type": "genbench-checkpoint",

@@ -18,6 +18,7 @@ import importlib
 import inspect
 import logging
 import os
+import pickle
 import re
 import sys
 import warnings
@@ -27,7 +28,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+import torch
 
+from genbench.device import resolve_device
 from genbench.errors import GenbenchError
 from genbench.sources.base import (
     Converter,
@@ -62,10 +65,6 @@ class GeneratorSource(ModelSource):
 
     def __init__(self, generator: Callable, *, latent_dim: int, value_range: ValueRange | None = None,
                  resize=None, device=None, where: str = "generator", provenance: dict | None = None):
-        import torch
-
-        from genbench.device import resolve_device
-
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
             raise GenbenchError(f"{where}: latent_dim must be a positive integer, got {latent_dim!r}")
         self.generator = generator
@@ -76,13 +75,11 @@ class GeneratorSource(ModelSource):
         self._resize = resize
         self._provenance = dict(provenance or {})
         self._converter: Converter | None = None
-        self._torch = torch
         if isinstance(generator, torch.nn.Module):
             generator.eval()
         self._ensure_converter()  # one small probe: a wrong output shape or range fails at open
 
     def _generate(self, z: np.ndarray) -> np.ndarray:
-        torch = self._torch
         zt = torch.from_numpy(z).to(self.device)
         with torch.no_grad():
             try:
@@ -194,8 +191,6 @@ def verify_zip_archive(path: Path) -> None:
 def load_torchscript(path: Path, device, what: str = "generator"):
     """A TorchScript module from ``path``: anything else saved by torch is refused without
     unpickling code, and the archive's checksums are verified first (torch does not)."""
-    import torch
-
     if not _is_torchscript(path):
         _refuse_torch_save_file(path)
     verify_zip_archive(path)
@@ -209,8 +204,6 @@ def load_torchscript(path: Path, device, what: str = "generator"):
 
 def open_torch_file(path: Path, *, latent_dim=None, value_range=None, resize=None, device=None) -> GeneratorSource:
     """A TorchScript generator (see ``load_torchscript``)."""
-    from genbench.device import resolve_device
-
     where = str(path)
     dev = resolve_device(device)
     generator = load_torchscript(path, dev)
@@ -222,10 +215,6 @@ def open_torch_file(path: Path, *, latent_dim=None, value_range=None, resize=Non
 
 def _refuse_torch_save_file(path: Path):
     """Explain why a non-TorchScript torch file cannot be used, loading it only weights-only."""
-    import pickle
-
-    import torch
-
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -284,8 +273,6 @@ def build_from_entry_point(spec: str, device, what: str = "generator") -> tuple[
         raise
     except BaseException as exc:
         raise GenbenchError(f"entry point {spec!r}: building the {what} failed: {type(exc).__name__}: {exc}") from exc
-    import torch
-
     if isinstance(built, torch.nn.Module):
         built = built.to(device)
     return built, getattr(module, "__file__", None)
@@ -293,8 +280,6 @@ def build_from_entry_point(spec: str, device, what: str = "generator") -> tuple[
 
 def open_entry_point(spec: str, *, latent_dim=None, value_range=None, resize=None, device=None) -> GeneratorSource:
     """``package.module:function``: ``function()`` returns the generator callable."""
-    from genbench.device import resolve_device
-
     dev = resolve_device(device)
     generator, module_file = build_from_entry_point(spec, dev)
     if not callable(generator):

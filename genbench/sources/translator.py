@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+import baselines
 from genbench.data.dataset import Split
 from genbench.device import resolve_device
 from genbench.errors import GenbenchError
@@ -138,8 +139,6 @@ def open_translator(spec, inputs, *, value_range=None, resize=None, device=None)
 
 
 def _open_checkpoint(path: Path, inputs, value_range, resize, device) -> TranslatorSource:
-    import baselines  # genbench reaches baselines only through its registry (optional package)
-
     if value_range is not None:
         raise GenbenchError(f"{path}: a genbench checkpoint translates uint8 images itself; a value range does not apply")
     model = baselines.load(path, device=device)
