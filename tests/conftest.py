@@ -5,8 +5,19 @@ the embedded ``mnist-5k`` deterministically) and an empty torch hub directory, a
 told it is offline, so an online CI machine behaves exactly like an offline one.
 """
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
+
+# Shared test helpers (fake backends, tiny datasets, a headless browser) live in tests/helpers,
+# importable from every test folder by their own module names.
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+
+from suite_fakes import FAKE_REGISTRIES_KW, SUITE_YAML  # noqa: E402
+
+from genbench.suite import Registries  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -30,3 +41,16 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def registries():
+    """Suite registries with fake models and datasets: no torch models, no data."""
+    return Registries(**FAKE_REGISTRIES_KW)
+
+
+@pytest.fixture
+def suite_file(tmp_path):
+    p = tmp_path / "fake.yaml"
+    p.write_text(SUITE_YAML)
+    return p

@@ -184,7 +184,7 @@ baselines.train("gan", make_points(), out_dir=sys.argv[1], overrides=o, steps=in
 def test_kill_9_mid_run_then_resume_matches_uninterrupted(tmp_path):
     """A real ``kill -9`` while training; the resumed run ends with the uninterrupted run's weights."""
     script = tmp_path / "child.py"
-    script.write_text(_CHILD.format(repo=str(REPO), tests=str(Path(__file__).parent)))
+    script.write_text(_CHILD.format(repo=str(REPO), tests=str(Path(__file__).parents[1] / "helpers")))
     killed, straight = tmp_path / "killed", tmp_path / "straight"
     child = subprocess.Popen([sys.executable, str(script), str(killed), "100000"], cwd=REPO)
     try:

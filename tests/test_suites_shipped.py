@@ -8,7 +8,7 @@ import baselines
 from genbench.data import DATASETS
 from genbench.suite import load_suite
 
-SUITES = sorted((Path(__file__).resolve().parents[2] / "suites").glob("*.yaml"))
+SUITES = sorted((Path(__file__).resolve().parents[1] / "suites").glob("*.yaml"))
 
 
 def test_the_three_documented_suites_ship():

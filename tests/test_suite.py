@@ -203,7 +203,7 @@ def test_alias_bomb_fails_fast_in_bounded_memory(tmp_path):
     (tmp_path / "bomb.yaml").write_text("name: bomb\ndataset: digits\nmodels: [fake-gan]\nevaluation: {}\n" + _BOMB)
     code = f"""
 import re, resource, sys
-sys.path.insert(0, {str(Path(__file__).parent)!r})
+sys.path.insert(0, {str(Path(__file__).parent / 'helpers')!r})
 from suite_fakes import FAKE_REGISTRIES_KW
 from genbench.suite import Registries, SuiteError, load_suite
 vm = int(re.search(r"VmSize:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) * 1024
@@ -214,7 +214,7 @@ except SuiteError as exc:
     print(exc)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).parents[2])
+                          cwd=Path(__file__).parents[1])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "the document expands to more than 10,000 values (an alias bomb?)" in proc.stdout, proc.stdout
 
@@ -272,7 +272,7 @@ def test_real_registries_check_overrides_and_metric_kinds():
         assert str(exc.value).startswith(expected), str(exc.value)
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "suites").glob("*.yaml")))
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "suites").glob("*.yaml")))
 def test_shipped_suites_pass_the_load_time_checks(path):
     for profile in ("quick", "full"):
         load_suite(path, profile)

@@ -19,6 +19,7 @@ from genbench.results import aggregate, load_run, metrics_frame
 from genbench.suite import load_suite, parse_suite
 
 HERE = Path(__file__).parent
+HELPERS = HERE / "helpers"
 
 
 def _run(suite, out, backend, **kw):
@@ -159,7 +160,7 @@ def test_kill_9_mid_run_resumes_without_losing_finished_jobs(tmp_path, suite_fil
     text = SUITE_YAML.replace("{quality: 0.1}", "{quality: 0.1, sleep_s: 30}")
     suite_file.write_text(text)
     script = textwrap.dedent(f"""
-        import sys; sys.path.insert(0, {str(HERE)!r})
+        import sys; sys.path.insert(0, {str(HELPERS)!r})
         from suite_fakes import FakeBackend, FAKE_REGISTRIES_KW
         from genbench.runner import Runner
         from genbench.suite import Registries, load_suite
@@ -167,7 +168,7 @@ def test_kill_9_mid_run_resumes_without_losing_finished_jobs(tmp_path, suite_fil
         Runner(suite, {str(tmp_path / 'run')!r}, backend=FakeBackend({str(tmp_path / 'calls')!r}),
                progress=False).run()
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=HERE.parent.parent)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=HERE.parent)
     done = tmp_path / "run/jobs/digits/good-gan/seed1/result.json"
     deadline = time.time() + 60
     while not (done.exists() and (tmp_path / "calls/calls.txt").read_text().count("train") >= 3):
