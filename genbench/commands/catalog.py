@@ -54,7 +54,7 @@ def register(sub) -> None:
                    description="List every registered metric (third-party ones included) with the "
                                "leaderboard columns it produces and which direction of each is better, "
                                "the data kinds it scores and the inputs it needs, and what it measures.").set_defaults(func=list_metrics)
-    sub.add_parser("datasets", help="list the built-in datasets",
+    sub.add_parser("datasets", help="list the datasets",
                    description="List the datasets genbench can load by name.").set_defaults(func=list_datasets)
     sub.add_parser("extractors", help="list the feature extractors",
                    description="List the feature extractors FID/KID/IS/PRDC can use.").set_defaults(func=list_extractors)
