@@ -6,6 +6,7 @@ import importlib
 import json
 
 import pytest
+from registry_plugins import rediscover
 from baseline_fixtures import make_points
 
 import baselines
@@ -89,12 +90,7 @@ def test_third_party_model_via_entry_point(monkeypatch):
         def load(self):
             return TextSpec()
 
-    import genbench.registry
-
-    monkeypatch.setattr(genbench.registry, "entry_points",
-                        lambda group=None: [FakeEntryPoint(), Broken(), Unknown()] if group == "genbench.models" else [])
-    monkeypatch.setattr(baselines.MODELS, "_specs", dict(baselines.MODELS._specs))  # the built-ins only
-    monkeypatch.setattr(baselines.MODELS, "_discovered", False)  # read the entry points on the next lookup
+    rediscover(monkeypatch, baselines.MODELS, [FakeEntryPoint(), Broken(), Unknown()])
     assert baselines.MODELS["plugin-gan"].paper == "Someone et al. 2030"
     assert baselines.MODELS["plugin-gan"].conditioning == "none" and not baselines.MODELS["plugin-gan"].can_translate
     assert "broken" not in baselines.MODELS  # a broken plug-in is skipped with a warning

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from registry_plugins import rediscover
 
 import genbench.data
 import genbench.data.mnist as mnist_module
-import genbench.registry
 from genbench.cli import main
 from genbench.data import DATASETS, SPLITS, DatasetSpec, load_dataset, register_dataset
 from genbench.data.dataset import Dataset, Split, compute_fingerprint
@@ -187,10 +187,7 @@ def plugins(monkeypatch):
                 setattr(mod, attr, obj)
                 monkeypatch.setitem(sys.modules, module, mod)
             points.append(EntryPoint(name, f"{module}:{attr}", genbench.data.ENTRY_POINT_GROUP))
-        groups = {genbench.data.ENTRY_POINT_GROUP: points}
-        monkeypatch.setattr(genbench.registry, "entry_points", lambda group: groups.get(group, []))
-        monkeypatch.setattr(DATASETS, "_specs", dict(DATASETS._specs))  # the built-ins only
-        monkeypatch.setattr(DATASETS, "_discovered", False)
+        rediscover(monkeypatch, DATASETS, points)
 
     return install
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from registry_plugins import rediscover
 
 import genbench.features
-import genbench.registry
 from genbench.cli import main
 from genbench.data import DATASETS, DatasetSpec, load_dataset, register_dataset
 from genbench.data.dataset import Dataset, Split, compute_fingerprint
@@ -113,10 +113,7 @@ def plugins(monkeypatch):
         for name, (attr, obj) in eps.items():
             setattr(module, attr, obj)
             points.append(EntryPoint(name, f"{module.__name__}:{attr}", genbench.features.ENTRY_POINT_GROUP))
-        groups = {genbench.features.ENTRY_POINT_GROUP: points}
-        monkeypatch.setattr(genbench.registry, "entry_points", lambda group: groups.get(group, []))
-        monkeypatch.setattr(EXTRACTORS, "_specs", dict(EXTRACTORS._specs))  # the built-ins only
-        monkeypatch.setattr(EXTRACTORS, "_discovered", False)
+        rediscover(monkeypatch, EXTRACTORS, points)
 
     return install
 

@@ -9,10 +9,10 @@ import textwrap
 
 import numpy as np
 import pytest
+from registry_plugins import rediscover
 import torch
 from torch_fidelity.metric_kid import kid_features_to_metric
 
-import genbench.registry
 from genbench import evaluate as ev
 from genbench import gate, results, suite
 from genbench.cli import main
@@ -117,21 +117,13 @@ SPEC = MetricSpec("ink", "Mean pixel value of the samples", (Column("ink", "mean
 '''
 
 
-def _fresh_discovery(monkeypatch, eps):
-    """The built-in metrics only, and ``eps`` as the entry points read on the next lookup."""
-    monkeypatch.setattr(genbench.registry, "entry_points",
-                        lambda group: eps if group == registry.ENTRY_POINT_GROUP else [])
-    monkeypatch.setattr(registry.METRICS, "_specs", dict(registry.METRICS._specs))
-    monkeypatch.setattr(registry.METRICS, "_discovered", False)
-
-
 @pytest.fixture
 def ink_plugin(tmp_path, monkeypatch):
     """A package that registers metric ``ink`` through the ``genbench.metrics`` entry point."""
     (tmp_path / "genbench_ink_plugin.py").write_text(textwrap.dedent(PLUGIN))
     monkeypatch.syspath_prepend(str(tmp_path))
     ep = importlib.metadata.EntryPoint(name="ink", value="genbench_ink_plugin:SPEC", group=registry.ENTRY_POINT_GROUP)
-    _fresh_discovery(monkeypatch, [ep])
+    rediscover(monkeypatch, registry.METRICS, [ep])
 
 
 def test_a_third_party_metric_registered_by_entry_point_is_computed_by_evaluate(ink_plugin, digits, capsys):
@@ -150,7 +142,7 @@ def test_a_third_party_metric_registered_by_entry_point_is_computed_by_evaluate(
 
 def test_a_broken_plugin_warns_and_does_not_break_genbench(monkeypatch, caplog):
     ep = importlib.metadata.EntryPoint(name="bad", value="genbench_no_such_module:SPEC", group=registry.ENTRY_POINT_GROUP)
-    _fresh_discovery(monkeypatch, [ep])
+    rediscover(monkeypatch, registry.METRICS, [ep])
     assert "bad" not in registry.METRICS and "fid" in registry.METRICS
     assert "could not load metric plug-in 'bad'" in caplog.text
 
