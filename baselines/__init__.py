@@ -17,6 +17,7 @@ from genbench.errors import GenbenchError
 from genbench.registry import Registry
 
 from baselines import checkpoint
+from baselines import config as configs
 from baselines.spec import BaseConfig, ModelSpec, contract_problem
 from baselines.trained import load_trained
 from baselines.training import train_model
@@ -48,6 +49,19 @@ def default_config(name: str, dataset: Dataset, profile: str = "quick") -> BaseC
     return get_spec(name).default_config(dataset, profile)
 
 
+def check_config(name: str, dataset: Dataset, config: BaseConfig) -> None:
+    """Refuse a config model ``name`` cannot train on ``dataset``: another data kind or shape, or
+    networks over ``config.MAX_PARAMETERS`` (counted without allocating)."""
+    get_spec(name)
+    configs.check_matches_dataset(config, dataset)
+    configs.check_size(config)
+
+
+def has_checkpoint(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a checkpoint that ``train`` would resume."""
+    return checkpoint.exists(directory)
+
+
 def train(name: str, dataset: Dataset, *, out_dir: str | Path, config: BaseConfig | None = None,
           overrides: dict | None = None, steps: int | None = None, seed: int = 0,
           device: str | torch.device | None = None, progress: bool = True) -> Path:
@@ -62,4 +76,4 @@ def load(checkpoint_dir: str | Path, *, device: str | torch.device | None = None
     return load_trained(get_spec(record.get("model", "?")), checkpoint_dir, record, tensors, device)
 
 
-__all__ = ["MODELS", "ENTRY_POINT_GROUP", "default_config", "train", "load", "get_spec"]
+__all__ = ["MODELS", "ENTRY_POINT_GROUP", "check_config", "has_checkpoint", "default_config", "train", "load", "get_spec"]

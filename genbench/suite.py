@@ -18,8 +18,10 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import yaml
 
+from genbench.data import DATASETS, load_dataset
 from genbench.data.dataset import SPLITS, Dataset, Fingerprint, Split
 from genbench.errors import GenbenchError
+from genbench.features import EXTRACTORS
 from genbench.metrics.registry import METRICS, columns_of
 from genbench.overrides import OverrideError, apply_overrides
 from genbench.profiles import DEFAULT_PROFILE, PROFILES
@@ -317,43 +319,32 @@ class Registries:
 
     @classmethod
     def default(cls) -> "Registries":
-        # Imported here: the model and dataset registries import torch and every model module,
-        # which a suite test with injected registries never needs.
+        # Imported here: the model registry imports every model module, which a suite test
+        # with injected registries never needs.
         import baselines
-        from genbench.data import DATASETS
-        from genbench.features import EXTRACTORS
-
-        from baselines import config as configs
 
         def default_config(model: str, dataset: str, profile: str) -> Any:
             return baselines.default_config(model, _dataset_for_config(dataset), profile)
 
         def check_config(model: str, dataset: str, config: Any) -> None:
-            configs.check_matches_dataset(config, _dataset_for_config(dataset))
-            configs.check_size(config)
+            baselines.check_config(model, _dataset_for_config(dataset), config)
 
         return cls(models=tuple(baselines.MODELS), datasets=tuple(DATASETS), extractors=tuple(EXTRACTORS),
                    dataset_kinds={name: info.kind for name, info in DATASETS.items()},
                    default_config=default_config, check_config=check_config)
 
 
-# Datasets too slow to load just to validate a suite (full MNIST, stacked MNIST): their kind,
-# sample shape and number of classes, which is all a default config reads. The rest load in
-# well under a second and are read for real.
-_CONFIG_SHAPES = {"mnist": ("image", (1, 28, 28), 10), "stacked-mnist": ("image", (3, 28, 28), 1000)}
-
-
 @functools.lru_cache(maxsize=None)
 def _dataset_for_config(name: str) -> Dataset:
-    """A dataset (or an empty one with the right shape) to build a default config from."""
-    if name not in _CONFIG_SHAPES:
-        from genbench.data import load_dataset  # the dataset registry imports the loaders
-
+    """An empty dataset of the declared shape and classes, which is all a default config reads
+    (or the dataset itself, loaded, when its registry entry does not declare them)."""
+    spec = DATASETS[name]
+    if spec.sample_shape is None:
         return load_dataset(name)
-    kind, shape, n_classes = _CONFIG_SHAPES[name]
-    empty = Split(np.zeros((0, *shape), dtype=np.uint8))
-    return Dataset(name=name, kind=kind, splits={s: empty for s in SPLITS},
-                   fingerprint=Fingerprint(name, {}, ""), n_classes=n_classes)
+    dtype = np.uint8 if spec.kind == "image" else np.float32
+    empty = Split(np.zeros((0, *spec.sample_shape), dtype=dtype))
+    return Dataset(name=name, kind=spec.kind, splits={s: empty for s in SPLITS},
+                   fingerprint=Fingerprint(name, {}, ""), n_classes=spec.n_classes)
 
 
 def load_suite(path: str | Path, profile: str = DEFAULT_PROFILE, *, registries: Registries | None = None) -> Suite:

@@ -43,7 +43,6 @@ def default_out_dir(model: str, dataset: str, seed: int, profile: str | None) ->
 
 def run_train(args: argparse.Namespace) -> int:
     import baselines
-    from baselines import checkpoint
     from genbench.data import load_dataset
 
     baselines.get_spec(args.model)  # unknown model → error listing the models, before loading data
@@ -52,7 +51,7 @@ def run_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out_dir(args.model, args.dataset, args.seed, args.profile)
     with RunLock(out, what="genbench train"):  # two trainings into one directory would corrupt it
         config = None
-        if args.profile is not None or not checkpoint.exists(out):
+        if args.profile is not None or not baselines.has_checkpoint(out):
             config = baselines.default_config(args.model, dataset, args.profile or "quick")
         path = baselines.train(args.model, dataset, out_dir=out, config=config, overrides=overrides,
                                steps=args.steps, seed=args.seed, device=args.device, progress=not args.no_progress)

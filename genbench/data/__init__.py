@@ -50,6 +50,9 @@ class DatasetSpec:
     ``loader(data_root)`` builds the :class:`Dataset`; it should import heavy code inside itself,
     so that listing datasets stays cheap. ``extractor`` is the feature extractor the field uses
     for it (None for an image dataset means ``DEFAULT_IMAGE_EXTRACTOR``; points have none).
+    ``sample_shape`` and ``n_classes``, when declared, are what a model's default config reads:
+    suite validation builds every model's config from them without loading the data (None: the
+    validation loads the dataset to find out).
     """
 
     name: str
@@ -57,6 +60,8 @@ class DatasetSpec:
     description: str
     loader: Callable[[str | os.PathLike | None], Dataset]
     extractor: str | None = None
+    sample_shape: tuple[int, ...] | None = None
+    n_classes: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name or self.name.split() != [self.name]:
@@ -139,29 +144,29 @@ for _spec in (
         "mnist", "image",
         "MNIST 28×28 digits from local IDX files or a torchvision download: train 50,000 / "
         "val 10,000 (last of the official train) / test 10,000; falls back to mnist-5k with a warning",
-        _mnist, extractor="mnist-classifier",
+        _mnist, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
     ),
     DatasetSpec(
         "mnist-5k", "image",
         "5,000 real MNIST digits shipped with genbench (works offline): train 3,500 / val 500 / "
         "test 1,000, stratified by class",
-        _mnist5k, extractor="mnist-classifier",
+        _mnist5k, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
     ),
     DatasetSpec(
         "stacked-mnist", "image",
         "three MNIST digits in R, G, B (1000 modes, labels r*100+g*10+b): train 25,000 / "
         "val 5,000 / test 10,000, built with a fixed seed from mnist (or mnist-5k)",
-        _stacked, extractor="mnist-classifier",
+        _stacked, extractor="mnist-classifier", sample_shape=(3, 28, 28), n_classes=1000,
     ),
     DatasetSpec(
         "ring8", "points",
         "8 Gaussians on the unit circle, sigma 0.01: train 20,000 / val 5,000 / test 5,000",
-        _ring8,
+        _ring8, sample_shape=(2,), n_classes=8,
     ),
     DatasetSpec(
         "grid25", "points",
         "25 Gaussians on {-4,-2,0,2,4}², sigma 0.05: train 20,000 / val 5,000 / test 5,000",
-        _grid25,
+        _grid25, sample_shape=(2,), n_classes=25,
     ),
 ):
     register_dataset(_spec)

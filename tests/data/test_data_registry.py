@@ -253,3 +253,13 @@ def test_a_loader_returning_the_wrong_thing_is_an_error(plugins):
                  DatasetSpec("arrays", "points", "returns a bare array", lambda root: np.zeros((3, 2)))))
     with pytest.raises(GenbenchError, match="dataset 'arrays': its loader returned ndarray, not a genbench.data.Dataset"):
         load_dataset("arrays")
+
+
+def test_declared_shapes_and_classes_are_what_the_loaders_give():
+    """Suite validation builds configs from the declarations without loading: they must be true."""
+    for name, spec in DATASETS.items():
+        if spec.sample_shape is None:
+            continue
+        ds = load_dataset(name)  # mnist falls back to mnist-5k here (no data root), same shape
+        assert tuple(ds.split("train").samples.shape[1:]) == spec.sample_shape, name
+        assert ds.n_classes == spec.n_classes and ds.kind == spec.kind, name
