@@ -18,8 +18,10 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from genbench import atomic
-from genbench.formatting import value_std
+from genbench.formatting import rounded, value_std
+from genbench.gate import SIGNIFICANT_SIGMAS, Delta
 from genbench.metrics import registry
+from genbench.report import tables
 from genbench.report.figures import curves_svg, data_uri, image_grid_png, scatter_svg
 from genbench.results import REAL_LABEL, RunResults, aggregate, load_run, metrics_frame, summarize
 
@@ -39,7 +41,9 @@ def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) 
         std = rec["seed_std"] if rec["n_seeds"] > 1 else rec["metric_std"]
         std = None if std is None or (isinstance(std, float) and math.isnan(std)) else float(std)
         mean = None if rec["mean"] is None or math.isnan(rec["mean"]) else float(rec["mean"])
+        m_text, s_text = rounded(mean, std)
         cells[rec["label"]][rec["metric"]] = {"mean": mean, "std": std, "text": value_std(mean, std),
+                                              "mean_text": m_text, "std_text": s_text,
                                               "n_seeds": int(rec["n_seeds"]), "best": False}
     for c in present:  # mark the best model (the real-data row is the ceiling, not a contender)
         d = directions[c]
@@ -64,10 +68,57 @@ def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) 
     ordered = sorted(labels, key=key) if rank_by in present else labels
     seeds = {l: sorted({r["job"]["seed"] for r in results if r["job"]["label"] == l and r["job"]["dataset"] == dataset})
              for l in labels}
+    rows = [{"label": l, "real": l == REAL_LABEL, "cells": cells[l], "seeds": seeds[l]} for l in ordered]
+    significance = None
+    if rank_by in present and directions[rank_by] is not None:
+        significance = pairwise(dataset, rows, rank_by, directions[rank_by])
+        for row in rows:
+            row["rank"] = significance["ranks"].get(row["label"])
     return {
         "columns": [{"name": c, "direction": directions[c], "rank": c == rank_by} for c in present],
-        "rows": [{"label": l, "real": l == REAL_LABEL, "cells": cells[l], "seeds": seeds[l]} for l in ordered],
+        "rows": rows,
+        "rank_by": rank_by if rank_by in present else None,
+        "significance": significance,
     }
+
+
+def pairwise(dataset: str, rows: list[dict], metric: str, higher_is_better: bool) -> dict:
+    """Is A better than B, for every pair of models on ``metric``, by the gate's noise rule.
+
+    Each value's noise is its std over seeds when there are several, else the metric's own std
+    (bootstrap, subsets), else 0. A difference Δ = A − B is significant when
+    |Δ| > 2·σ_Δ with σ_Δ = √(σ_A² + σ_B²) (a two-sided z-test at about 95 %).
+
+    The rank interval of a model follows from the same tests: its best possible rank is 1 + the
+    number of models significantly better than it, its worst N − the number significantly worse
+    (N models with a value; the real-data ceiling row is not ranked). A pair with no measured
+    noise at all is not called significant: the test cannot be made.
+    """
+    models = [r for r in rows if not r["real"] and r["cells"].get(metric, {}).get("mean") is not None]
+    labels = [r["label"] for r in models]
+    value = {r["label"]: r["cells"][metric]["mean"] for r in models}
+    noise = {r["label"]: r["cells"][metric]["std"] or 0.0 for r in models}
+    matrix: dict[str, dict[str, dict]] = {a: {} for a in labels}
+    for a in labels:
+        for b in labels:
+            if a == b:
+                continue
+            d = Delta(dataset, a, metric, value[b], value[a], math.hypot(noise[a], noise[b]), higher_is_better)
+            m_text, _ = rounded(d.delta, d.noise)
+            unknown = d.noise == 0 and d.delta != 0  # no noise measured: the test cannot be made
+            matrix[a][b] = {"delta": d.delta, "sigma": d.noise, "z": None if unknown else d.z,
+                            "significant": d.significant and not unknown,
+                            # "better": row A beats column B beyond noise
+                            "verdict": "no noise estimate" if unknown else d.verdict,
+                            "text": ("+" if d.delta > 0 else "") + m_text if m_text != "–" else m_text}
+    ranks = {}
+    for a in labels:
+        better = sum(1 for b in labels if b != a and matrix[a][b]["verdict"] == "worse")
+        worse = sum(1 for b in labels if b != a and matrix[a][b]["verdict"] == "better")
+        ranks[a] = {"lo": 1 + better, "hi": len(labels) - worse}
+    return {"metric": metric, "labels": labels, "matrix": matrix, "ranks": ranks, "sigmas": SIGNIFICANT_SIGMAS,
+            "test": f"|Δ| > {SIGNIFICANT_SIGMAS:g}·σ_Δ, σ_Δ = √(σ_A² + σ_B²); σ = std over seeds when there are "
+                    "several, else the metric's own std (bootstrap or subsets), else 0"}
 
 
 def _figures(run_dir: Path, results: list[dict], dataset: str) -> list[dict]:
@@ -100,10 +151,9 @@ def _figures(run_dir: Path, results: list[dict], dataset: str) -> list[dict]:
 
 def build_context(run: RunResults) -> dict:
     suite = run.suite
-    columns = [c for m in suite.get("evaluation", {}).get("metrics", []) for c in _group_columns(m)]
-    datasets = list(dict.fromkeys(suite.get("datasets", []) + [r["job"]["dataset"] for r in run.results]))
+    columns, rank_by = _columns_rank(suite)
     sections = []
-    for ds in datasets:
+    for ds in _datasets(run):
         res = [r for r in run.results if r["job"]["dataset"] == ds]
         if not res:
             continue
@@ -111,7 +161,7 @@ def build_context(run: RunResults) -> dict:
         proto = some.get("protocol", {})
         sections.append({
             "dataset": ds,
-            "table": _table(run.results, ds, columns, suite.get("rank_by") or (columns[0] if columns else "")),
+            "table": _table(run.results, ds, columns, rank_by),
             "figures": _figures(run.run_dir, run.results, ds),
             "protocol": proto,
             "warnings": sorted({w for r in res for w in r.get("warnings", [])}),
@@ -130,6 +180,15 @@ def build_context(run: RunResults) -> dict:
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "suite_json": json.dumps(suite, indent=1),
     }
+
+
+def _columns_rank(suite: dict) -> tuple[list[str], str]:
+    columns = [c for m in suite.get("evaluation", {}).get("metrics", []) for c in _group_columns(m)]
+    return columns, suite.get("rank_by") or (columns[0] if columns else "")
+
+
+def _datasets(run: RunResults) -> list[str]:
+    return list(dict.fromkeys(run.suite.get("datasets", []) + [r["job"]["dataset"] for r in run.results]))
 
 
 def _group_columns(metric: str) -> tuple[str, ...]:
@@ -157,3 +216,15 @@ def render_report(run_dir: str | Path, out_dir: str | Path) -> Path:
     for path in written:  # a report is for sharing (CI artifacts, web servers): world-readable
         os.chmod(path, 0o644)
     return html_path
+
+
+def write_table(run_dir: str | Path, out_dir: str | Path, fmt: str) -> Path:
+    """Write the leaderboard table as ``leaderboard.md``, ``.csv`` or ``.tex`` into ``out_dir``."""
+    run = load_run(run_dir)
+    sections = [{"dataset": ds, "table": _table(run.results, ds, *_columns_rank(run.suite))}
+                for ds in _datasets(run) if any(r["job"]["dataset"] == ds for r in run.results)]
+    text = {"md": tables.to_markdown, "csv": tables.to_csv, "latex": tables.to_latex}[fmt](sections)
+    path = Path(out_dir) / f"leaderboard.{tables.EXTENSIONS[fmt]}"
+    atomic.write_text(path, text)
+    os.chmod(path, 0o644)
+    return path

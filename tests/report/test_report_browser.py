@@ -44,7 +44,7 @@ def leaderboard(tmp_path_factory):
 
 
 def _order(page, dataset):
-    return page.eval(f"""Array.from(document.querySelectorAll('table[data-dataset="{dataset}"] tbody tr'))
+    return page.eval(f"""Array.from(document.querySelectorAll('table.leaderboard[data-dataset="{dataset}"] tbody tr'))
                          .map(r => r.getAttribute('data-label'))""")
 
 
@@ -92,3 +92,24 @@ def test_clicking_headers_sorts_the_table(leaderboard):
     assert _order(leaderboard, "digits") == ["real data", "good-gan", "bad-gan"]
     assert _order(leaderboard, "toy") == ["real data", "good-gan", "bad-gan"]  # other table untouched
     assert leaderboard.problems() == []
+
+
+def _box(page, selector):
+    """Width and height of the first element matching ``selector`` as laid out (0, 0 if absent)."""
+    return page.eval(f"""(() => {{ const e = document.querySelector({selector!r});
+        if (!e) return [0, 0]; const r = e.getBoundingClientRect(); return [r.width, r.height]; }})()""")
+
+
+def test_significance_matrix_and_rank_intervals_render(leaderboard):
+    w, h = _box(leaderboard, 'table.significance[data-dataset="digits"]')
+    assert w > 50 and h > 20
+    verdicts = leaderboard.eval("""Array.from(document.querySelectorAll('table.significance[data-dataset="digits"] td[data-verdict]'))
+                                   .map(td => [td.parentElement.dataset.label, td.dataset.verdict, td.textContent.trim(),
+                                               getComputedStyle(td).backgroundColor])""")
+    # one seed, fid with its own spread: good-gan (quality 0.95) beats bad-gan (0.1) far beyond noise
+    by_row = {row: (v, text, bg) for row, v, text, bg in verdicts}
+    assert by_row["good-gan"][0] == "better" and by_row["good-gan"][1].startswith("-") and by_row["good-gan"][1].endswith("*")
+    assert by_row["bad-gan"][0] == "worse" and by_row["good-gan"][2] != by_row["bad-gan"][2]  # coloured differently
+    ranks = leaderboard.eval("""Array.from(document.querySelectorAll('table[data-dataset="digits"].leaderboard tbody tr'))
+                                .map(r => [r.dataset.label, r.querySelector('td.rank-interval').textContent.trim()])""")
+    assert dict(ranks) == {"real data": "–", "good-gan": "1", "bad-gan": "2"}
