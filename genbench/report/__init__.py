@@ -23,6 +23,7 @@ from genbench.gate import SIGNIFICANT_SIGMAS, Delta
 from genbench.metrics import registry
 from genbench.report import tables
 from genbench.report.figures import curves_svg, data_uri, image_grid_png, scatter_svg
+from genbench.metrics.memorization import decode_images
 from genbench.results import REAL_LABEL, RunResults, aggregate, load_run, metrics_frame, summarize
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,36 @@ def _figures(run_dir: Path, results: list[dict], dataset: str) -> list[dict]:
     return cards
 
 
+def _memorization(results: list[dict], dataset: str) -> list[dict]:
+    """Per row (first seed): the memorised share and its generated samples beside their nearest
+    training samples — one PNG whose rows are [generated, 1st, 2nd, ... nearest]."""
+    first: dict[str, dict] = {}
+    for r in sorted(results, key=lambda r: r["job"]["seed"]):
+        if r["job"]["dataset"] == dataset:
+            m = next((m for m in r.get("metrics", []) if m.get("name") == "memorized"), None)
+            if m is not None:
+                first.setdefault(r["job"]["label"], (r, m))
+    rows = []
+    for label, (r, m) in first.items():
+        p = m.get("params") or {}
+        row = {"label": label, "seed": r["job"]["seed"], "real": label == REAL_LABEL,
+               "text": value_std(m.get("value"), m.get("std")), "threshold": p.get("threshold"),
+               "percentile": p.get("percentile"), "median_gen": p.get("median_nn_generated"),
+               "median_held": p.get("median_nn_held_out"), "space": p.get("space"), "image": None, "distances": []}
+        examples = [e for e in p.get("examples") or [] if e.get("images")]
+        try:
+            if examples:
+                stack = [decode_images(e["images"]) for e in examples]
+                k = min(len(s_) for s_ in stack)
+                png = image_grid_png(np.concatenate([s_[:k] for s_ in stack]), max_images=len(stack) * k, scale=1, cols=k)
+                row["image"], row["image_width"] = data_uri(png), 2 * int.from_bytes(png[16:20], "big")
+                row["distances"] = [[round(d, 3) for d in e.get("distance", [])[: k - 1]] for e in examples]
+        except (KeyError, ValueError, TypeError) as exc:
+            log.warning("%s: no memorisation figure (%s)", label, exc)
+        rows.append(row)
+    return rows
+
+
 def build_context(run: RunResults) -> dict:
     suite = run.suite
     columns, rank_by = _columns_rank(suite)
@@ -163,6 +194,7 @@ def build_context(run: RunResults) -> dict:
             "dataset": ds,
             "table": _table(run.results, ds, columns, rank_by),
             "figures": _figures(run.run_dir, run.results, ds),
+            "memorization": _memorization(run.results, ds),
             "protocol": proto,
             "warnings": sorted({w for r in res for w in r.get("warnings", [])}),
         })

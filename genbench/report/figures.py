@@ -17,8 +17,9 @@ from genbench.formatting import number
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
-def image_grid_png(images: np.ndarray, *, max_images: int = 64, scale: int = 2, pad: int = 2) -> bytes:
-    """A square-ish grid of the first ``max_images`` uint8 ``N×C×H×W`` images, as PNG bytes."""
+def image_grid_png(images: np.ndarray, *, max_images: int = 64, scale: int = 2, pad: int = 2,
+                   cols: int | None = None) -> bytes:
+    """A grid (square-ish, or ``cols`` wide) of the first ``max_images`` uint8 ``N×C×H×W`` images, as PNG bytes."""
     images = np.asarray(images)
     if images.ndim != 4 or images.dtype != np.uint8 or images.shape[1] not in (1, 3):
         raise ValueError(f"images must be uint8 N×C×H×W with C in (1, 3), got {images.dtype} {images.shape}")
@@ -26,7 +27,7 @@ def image_grid_png(images: np.ndarray, *, max_images: int = 64, scale: int = 2, 
     n, c, h, w = images.shape
     if n == 0:
         raise ValueError("images is empty")
-    cols = int(math.ceil(math.sqrt(n)))
+    cols = int(cols) if cols else int(math.ceil(math.sqrt(n)))
     rows = int(math.ceil(n / cols))
     canvas = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, dtype=np.uint8)
     for i, img in enumerate(images):

@@ -6,7 +6,8 @@ import os
 import pytest
 
 from headless_chromium import Browser, find_chromium
-from suite_fakes import SUITE_YAML, FakeBackend
+from memo_backend import MemoBackend
+from suite_fakes import SUITE_YAML
 from genbench.report import render_report
 from genbench.runner import Runner
 from genbench.suite import parse_suite
@@ -31,9 +32,9 @@ def leaderboard(tmp_path_factory):
     reg = Registries(**FAKE_REGISTRIES_KW)
     # Two datasets (images and 2-D points) so both the grids and the scatter plots are exercised.
     text = SUITE_YAML.replace("dataset: digits", "datasets: [digits, toy]").replace(
-        "  - model: fake-ae\n", "").replace("[fid, is, psnr, ssim]", "[fid, is]").replace("seeds: [0, 1]\n", "seeds: [0]\n")
+        "  - model: fake-ae\n", "").replace("[fid, is, psnr, ssim]", "[fid, is, memorized]").replace("seeds: [0, 1]\n", "seeds: [0]\n")
     suite = parse_suite(text, str(tmp / "s.yaml"), registries=reg)
-    Runner(suite, tmp / "run", backend=FakeBackend(), progress=False, echo=lambda s: None).run()
+    Runner(suite, tmp / "run", backend=MemoBackend(), progress=False, echo=lambda s: None).run()
     html = render_report(tmp / "run", tmp / "report")
     browser = Browser(CHROMIUM, str(tmp / "profile"))
     try:
@@ -68,7 +69,7 @@ def test_loads_without_console_errors_or_network(leaderboard):
 
 def test_images_render(leaderboard):
     sizes = leaderboard.eval("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
-    assert len(sizes) == 3  # good-gan, bad-gan, real data on the image dataset
+    assert len(sizes) == 6  # good-gan, bad-gan, real data on the image dataset: samples and neighbours
     assert all(c and w > 0 and h > 0 for c, w, h in sizes), sizes
     # the toy dataset gets scatter plots with one cross per mode centre, and training curves
     n_scatter = leaderboard.eval("document.querySelectorAll('#ds-toy svg.scatter').length")
@@ -113,3 +114,18 @@ def test_significance_matrix_and_rank_intervals_render(leaderboard):
     ranks = leaderboard.eval("""Array.from(document.querySelectorAll('table[data-dataset="digits"].leaderboard tbody tr'))
                                 .map(r => [r.dataset.label, r.querySelector('td.rank-interval').textContent.trim()])""")
     assert dict(ranks) == {"real data": "–", "good-gan": "1", "bad-gan": "2"}
+
+
+def test_memorization_panel_renders(leaderboard):
+    cards = leaderboard.eval("""Array.from(document.querySelectorAll('#ds-digits .card.memo')).map(c => [c.dataset.label,
+        c.querySelector('b').textContent, (c.querySelector('img.neighbours') || {}).naturalWidth || 0,
+        (c.querySelector('img.neighbours') || {}).naturalHeight || 0, c.getBoundingClientRect().height])""")
+    by = {label: (text, w, h, box) for label, text, w, h, box in cards}
+    assert set(by) == {"real data", "good-gan", "bad-gan"}
+    # the real-data row is drawn from the training split: every sample is a copy
+    assert by["real data"][0] == "1"
+    # 6 examples × (sample + 3 neighbours) of 8×8 with 2-px padding, drawn at scale 1
+    assert all(w == 4 * 10 + 2 and h == 6 * 10 + 2 and box > 50 for _, w, h, box in by.values()), by
+    assert float(by["bad-gan"][0].split(" ")[0]) < 0.5  # noisy samples are far from every training digit
+    n_toy = leaderboard.eval("document.querySelectorAll('#ds-toy .card.memo').length")
+    assert n_toy == 3  # 2-D data: the statistic without pictures
