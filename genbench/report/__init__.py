@@ -22,7 +22,7 @@ from genbench.formatting import rounded, value_std
 from genbench.gate import SIGNIFICANT_SIGMAS, Delta
 from genbench.metrics import registry
 from genbench.report import tables
-from genbench.report.figures import curves_svg, data_uri, image_grid_png, scatter_svg
+from genbench.report.figures import band_chart_svg, curves_svg, data_uri, image_grid_png, scatter_svg
 from genbench.metrics.memorization import decode_images
 from genbench.results import REAL_LABEL, RunResults, aggregate, load_run, metrics_frame, summarize
 
@@ -150,6 +150,55 @@ def _figures(run_dir: Path, results: list[dict], dataset: str) -> list[dict]:
     return cards
 
 
+def _metric_curves(results: list[dict], dataset: str, metric: str) -> dict | None:
+    """``metric`` against training step and training wall time, one line per model: the mean over
+    seeds with a band of ± the std over seeds (one seed: ± the metric's own std), the table rule;
+    and each model's best scored step beside its final value."""
+    by_label: dict[str, list[dict]] = {}
+    for r in sorted(results, key=lambda r: r["job"]["seed"]):
+        c = r.get("metric_curve")
+        if r["job"]["dataset"] == dataset and c and metric in c.get("metrics", {}):
+            by_label.setdefault(r["job"]["label"], []).append(c)
+    if not by_label:
+        return None
+    better = registry.higher_is_better(metric)
+    step_series, wall_series, rows = [], [], []
+    for label, curves in by_label.items():
+        steps = sorted(set.intersection(*(set(c["step"]) for c in curves)))
+        ys, los, his, walls = [], [], [], []
+        for k in steps:
+            vals, stds, ws = [], [], []
+            for c in curves:
+                i = c["step"].index(k)
+                v = c["metrics"][metric]["value"][i]
+                if v is not None:
+                    vals.append(float(v))
+                    stds.append(c["metrics"][metric]["std"][i])
+                    ws.append(float(c["train_wall_s"][i]))
+            if not vals:
+                ys.append(None), los.append(None), his.append(None), walls.append(None)
+                continue
+            mean = float(np.mean(vals))
+            sd = float(np.std(vals, ddof=1)) if len(vals) > 1 else (float(stds[0]) if stds[0] is not None else None)
+            ys.append(mean)
+            los.append(None if sd is None else mean - sd)
+            his.append(None if sd is None else mean + sd)
+            walls.append(float(np.mean(ws)))
+        step_series.append({"label": label, "x": steps, "y": ys, "lo": los, "hi": his})
+        wall_series.append({"label": label, "x": walls, "y": ys, "lo": los, "hi": his})
+        scored = [(y, k, sd) for y, k, lo, sd in zip(ys, steps, los, [None if l is None else y - l for y, l in zip(ys, los)])
+                  if y is not None]
+        final = scored[-1] if scored else None
+        best = (min(scored) if better is False else max(scored)) if scored and better is not None else None
+        rows.append({"label": label, "n_seeds": len(curves),
+                     "final": value_std(final[0], final[2]) if final else "–", "final_step": final[1] if final else None,
+                     "best": value_std(best[0], best[2]) if best else "–", "best_step": best[1] if best else None})
+    return {"metric": metric, "rows": rows,
+            "by_step": band_chart_svg(step_series, x_label="training step", y_label=metric, title=f"{metric} vs step"),
+            "by_wall": band_chart_svg(wall_series, x_label="training wall time, s", y_label=metric,
+                                      title=f"{metric} vs training wall time")}
+
+
 def _memorization(results: list[dict], dataset: str) -> list[dict]:
     """Per row (first seed): the memorised share and its generated samples beside their nearest
     training samples — one PNG whose rows are [generated, 1st, 2nd, ... nearest]."""
@@ -195,6 +244,7 @@ def build_context(run: RunResults) -> dict:
             "table": _table(run.results, ds, columns, rank_by),
             "figures": _figures(run.run_dir, run.results, ds),
             "memorization": _memorization(run.results, ds),
+            "metric_curves": _metric_curves(run.results, ds, rank_by) if rank_by else None,
             "protocol": proto,
             "warnings": sorted({w for r in res for w in r.get("warnings", [])}),
         })

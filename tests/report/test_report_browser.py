@@ -32,7 +32,7 @@ def leaderboard(tmp_path_factory):
     reg = Registries(**FAKE_REGISTRIES_KW)
     # Two datasets (images and 2-D points) so both the grids and the scatter plots are exercised.
     text = SUITE_YAML.replace("dataset: digits", "datasets: [digits, toy]").replace(
-        "  - model: fake-ae\n", "").replace("[fid, is, psnr, ssim]", "[fid, is, memorized]").replace("seeds: [0, 1]\n", "seeds: [0]\n")
+        "  - model: fake-ae\n", "").replace("[fid, is, psnr, ssim]", "[fid, is, memorized]").replace("  n_reconstruct: 20\n", "  n_reconstruct: 20\n  every: 5\n").replace("seeds: [0, 1]\n", "seeds: [0]\n")
     suite = parse_suite(text, str(tmp / "s.yaml"), registries=reg)
     Runner(suite, tmp / "run", backend=MemoBackend(), progress=False, echo=lambda s: None).run()
     html = render_report(tmp / "run", tmp / "report")
@@ -129,3 +129,17 @@ def test_memorization_panel_renders(leaderboard):
     assert float(by["bad-gan"][0].split(" ")[0]) < 0.5  # noisy samples are far from every training digit
     n_toy = leaderboard.eval("document.querySelectorAll('#ds-toy .card.memo').length")
     assert n_toy == 3  # 2-D data: the statistic without pictures
+
+
+def test_metric_curves_render(leaderboard):
+    charts = leaderboard.eval("""Array.from(document.querySelectorAll('.metric-curves[data-dataset="digits"] svg.metric-curve'))
+        .map(svg => [svg.getAttribute('aria-label'), svg.querySelectorAll('polyline.line').length,
+                     svg.querySelectorAll('circle').length, svg.getBoundingClientRect().width,
+                     Array.from(svg.querySelectorAll('polyline.line')).map(l => l.getTotalLength())])""")
+    assert [c[0] for c in charts] == ["fid vs step", "fid vs training wall time"]
+    # two models × 4 scored steps (5, 10, 15 and the final 20), each line actually drawn
+    assert all(n_lines == 2 and n_dots == 8 and w > 100 and min(lengths) > 10 for _, n_lines, n_dots, w, lengths in charts)
+    best = leaderboard.eval("""Array.from(document.querySelectorAll('.metric-curves[data-dataset="digits"] table.best-step tbody tr'))
+        .map(r => Array.from(r.cells).map(c => c.textContent.trim()))""")
+    assert [r[0] for r in best] == ["good-gan", "bad-gan"] and all(r[1].endswith("@20") for r in best)
+    assert leaderboard.problems() == []

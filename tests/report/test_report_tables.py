@@ -152,3 +152,22 @@ def test_report_command_formats(run_dir, tmp_path, capsys):
     assert (tmp_path / "leaderboard.csv").is_file() and not (tmp_path / "index.html").exists()
     with pytest.raises(SystemExit):
         main(["report", str(run_dir), "--format", "pdf"])
+
+
+def test_metric_curves_mean_band_and_best_step_by_hand():
+    from genbench.report import _metric_curves
+
+    def res(seed, fids, walls):
+        return {"job": {"dataset": "d", "label": "m", "seed": seed},
+                "metric_curve": {"step": [10, 20, 30], "train_wall_s": walls,
+                                 "metrics": {"fid": {"value": fids, "std": [0.1, 0.1, 0.1]}}}}
+
+    # two seeds: fid 5/7 at step 10, 2/4 at 20 (the best), 3/5 at 30 (final)
+    mc = _metric_curves([res(0, [5.0, 2.0, 3.0], [1.0, 2.0, 3.0]), res(1, [7.0, 4.0, 5.0], [3.0, 4.0, 5.0])], "d", "fid")
+    (row,) = mc["rows"]
+    sd = math.sqrt(2.0)  # sample std of two values 2 apart
+    assert row["best_step"] == 20 and row["final_step"] == 30
+    assert row["best"] == f"3.0 ± {sd:.1f}" and row["final"] == f"4.0 ± {sd:.1f}"
+    # band: mean ± seed std drawn as a polygon; wall axis runs from the mean walls 2 to 4
+    assert mc["by_step"].count("<polygon") == 1 and ">2</text>" in mc["by_wall"] and ">4</text>" in mc["by_wall"]
+    assert _metric_curves([{"job": {"dataset": "d", "label": "m", "seed": 0}}], "d", "fid") is None
