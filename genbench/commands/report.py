@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("--markdown", default=None, help="also write the table as Markdown to this file")
+    p.add_argument("--html", default=None, metavar="OUT",
+                   help="also write a self-contained HTML page: deltas coloured by the noise rule, the changed models' "
+                   "samples side by side (when A and B are run directories)")
     p.set_defaults(func=compare_command)
 
     p = sub.add_parser(
@@ -76,6 +79,14 @@ def compare_command(args: argparse.Namespace) -> int:
     print(f"\n{n_sig} of {len(deltas)} differences exceed 2σ of the measured noise")
     if args.markdown:
         _write_md(args.markdown, markdown_table(COMPARE_HEADER, rows) + "\n", append=False)
+    if args.html:
+        from genbench.report.compare import render_compare
+
+        try:
+            path = render_compare(args.a, args.b, args.html)
+        except OSError as exc:
+            raise GenbenchError(f"--html {args.html}: cannot write the page ({exc.strerror or exc})") from None
+        print(f"compare page: {Path(path).resolve()}")
     return 0
 
 

@@ -249,7 +249,7 @@ def build_context(run: RunResults) -> dict:
             "warnings": sorted({w for r in res for w in r.get("warnings", [])}),
         })
     env = next((r.get("provenance", {}).get("environment", {}) for r in run.results), {})
-    jobs = [{"id": r["job"]["id"], "json": json.dumps({k: v for k, v in r.items() if k not in ("curves", "_dir")},
+    jobs = [{"id": r["job"]["id"], "json": json.dumps(_without_pictures({k: v for k, v in r.items() if k not in ("curves", "_dir")}),
                                                       indent=1, sort_keys=True)}
             for r in run.results]
     return {
@@ -262,6 +262,18 @@ def build_context(run: RunResults) -> dict:
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "suite_json": json.dumps(suite, indent=1),
     }
+
+
+def _without_pictures(result: dict) -> dict:
+    """A result for the page's JSON dump: the memorisation examples' pixels are drawn above, not repeated."""
+    metrics = []
+    for m in result.get("metrics", []):
+        ex = (m.get("params") or {}).get("examples")
+        if ex:
+            m = {**m, "params": {**m["params"], "examples": [{k: ("(drawn in the memorisation panel)" if k == "images" else v)
+                                                              for k, v in e.items()} for e in ex]}}
+        metrics.append(m)
+    return {**result, "metrics": metrics}
 
 
 def _columns_rank(suite: dict) -> tuple[list[str], str]:

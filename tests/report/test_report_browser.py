@@ -143,3 +143,26 @@ def test_metric_curves_render(leaderboard):
         .map(r => Array.from(r.cells).map(c => c.textContent.trim()))""")
     assert [r[0] for r in best] == ["good-gan", "bad-gan"] and all(r[1].endswith("@20") for r in best)
     assert leaderboard.problems() == []
+
+
+def test_compare_page_renders(tmp_path):
+    from suite_fakes import FAKE_REGISTRIES_KW, FakeBackend
+    from genbench.report.compare import render_compare
+    from genbench.suite import Registries
+
+    reg = Registries(**FAKE_REGISTRIES_KW)
+    for name, text in (("a", SUITE_YAML), ("b", SUITE_YAML.replace("{quality: 0.1}", "{quality: 0.6}"))):
+        Runner(parse_suite(text, f"{name}.yaml", registries=reg), tmp_path / name, backend=FakeBackend(),
+               progress=False, echo=lambda s: None).run()
+    page_path = render_compare(str(tmp_path / "a"), str(tmp_path / "b"), tmp_path / "cmp.html")
+    browser = Browser(CHROMIUM, str(tmp_path / "profile"))
+    try:
+        page = browser.open(page_path.resolve().as_uri())
+        assert page.problems() == []
+        colour = page.eval("""getComputedStyle(document.querySelector('tr[data-label="bad-gan"][data-metric="fid"] td.delta')).backgroundColor""")
+        grey = page.eval("""getComputedStyle(document.querySelector('tr[data-label="good-gan"][data-metric="fid"] td.delta')).backgroundColor""")
+        assert colour == "rgb(212, 237, 218)" and grey != colour  # green: better beyond noise
+        imgs = page.eval("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+        assert len(imgs) == 2 and all(c and w > 0 for c, w in imgs)
+    finally:
+        browser.close()
