@@ -244,7 +244,9 @@ def build_context(run: RunResults) -> dict:
             "table": _table(run.results, ds, columns, rank_by),
             "figures": _figures(run.run_dir, run.results, ds),
             "memorization": _memorization(run.results, ds),
-            "metric_curves": _metric_curves(run.results, ds, rank_by) if rank_by else None,
+            # the rank metric's curve, and FID's when it ranks by something else
+            "metric_curves": [c for c in (_metric_curves(run.results, ds, m)
+                                          for m in dict.fromkeys([x for x in (rank_by, "fid") if x])) if c],
             "protocol": proto,
             "warnings": sorted({w for r in res for w in r.get("warnings", [])}),
         })
