@@ -75,6 +75,8 @@ def _latex_number(text: str) -> str:
     if "e" in text and text not in ("nan", "inf", "-inf"):
         mant, exp = text.split("e")
         return f"${mant}\\times10^{{{int(exp)}}}$"
+    if text.startswith("-") and text[1:2].isdigit():
+        return "$-$" + text[1:]  # a minus sign, not a hyphen
     return text.replace("–", "--")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from suite_fakes import FAKE_REGISTRIES_KW, SUITE_YAML, FakeBackend
 from genbench.report import _table, pairwise, write_table
-from genbench.report.tables import latex_escape, to_latex
+from genbench.report.tables import _latex_number, latex_escape, to_latex
 from genbench.runner import Runner
 from genbench.suite import Registries, parse_suite
 
@@ -98,7 +98,7 @@ def test_latex_escapes_labels_and_writes_exponents_in_math():
     tex = to_latex([{"dataset": "d_1", "table": {"columns": [{"name": "kid", "direction": False}], "rows": [row],
                                                 "significance": None}}])
     assert r"my\_gan & \textbf{$1.234\times10^{-4}$} & $\pm$\,$0.056\times10^{-4}$ \\" in tex
-    assert r"\label{tab:d1}" in tex and r"\caption{d\_1:" in tex
+    assert r"\label{tab:d1}" in tex and _latex_number("-0.030") == "$-$0.030" and _latex_number("–") == "--" and r"\caption{d\_1:" in tex
 
 
 def _cell(mean, std):
