@@ -186,8 +186,7 @@ def _metric_curves(results: list[dict], dataset: str, metric: str) -> dict | Non
             walls.append(float(np.mean(ws)))
         step_series.append({"label": label, "x": steps, "y": ys, "lo": los, "hi": his})
         wall_series.append({"label": label, "x": walls, "y": ys, "lo": los, "hi": his})
-        scored = [(y, k, sd) for y, k, lo, sd in zip(ys, steps, los, [None if l is None else y - l for y, l in zip(ys, los)])
-                  if y is not None]
+        scored = [(y, k, None if lo is None else y - lo) for y, k, lo in zip(ys, steps, los) if y is not None]
         final = scored[-1] if scored else None
         best = (min(scored) if better is False else max(scored)) if scored and better is not None else None
         rows.append({"label": label, "n_seeds": len(curves),

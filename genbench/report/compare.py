@@ -14,6 +14,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from genbench import atomic
+from genbench.errors import GenbenchError
 from genbench.formatting import rounded
 from genbench.gate import SIGNIFICANT_SIGMAS, compare
 from genbench.report.figures import data_uri, image_grid_png, scatter_svg
@@ -26,12 +27,21 @@ def _noise_of(summary: dict) -> dict:
     return {(r["dataset"], r["label"], r["metric"]): r.get("noise") for r in summary["rows"]}
 
 
-def _samples(run_dir: Path, dataset: str, label: str) -> dict | None:
-    """The first seed's samples of ``label`` as a picture (grid or scatter), or None."""
+def _run_or_none(path: str):
+    """The run directory's results, or None for a summary or job file (they hold no samples)."""
+    p = Path(path)
+    if not p.is_dir():
+        return None
     try:
-        run = load_run(run_dir)
-    except Exception as exc:  # noqa: BLE001 — a summary file has no samples; say why in the log only
-        log.info("%s: no samples (%s)", run_dir, exc)
+        return load_run(p)
+    except GenbenchError as exc:
+        log.info("%s: no samples (%s)", p, exc)
+        return None
+
+
+def _samples(run, dataset: str, label: str) -> dict | None:
+    """The first seed's samples of ``label`` as a picture (grid or scatter), or None."""
+    if run is None:
         return None
     rs = sorted((r for r in run.results if r["job"]["dataset"] == dataset and r["job"]["label"] == label),
                 key=lambda r: r["job"]["seed"])
@@ -66,8 +76,9 @@ def compare_context(a: str, b: str) -> dict:
         if d.significant and (d.dataset, d.label) not in changed:
             changed.append((d.dataset, d.label))
     pairs = []
+    run_a, run_b = (_run_or_none(a), _run_or_none(b)) if changed else (None, None)
     for ds, label in changed:
-        pa, pb = _samples(Path(a), ds, label), _samples(Path(b), ds, label)
+        pa, pb = _samples(run_a, ds, label), _samples(run_b, ds, label)
         if pa or pb:
             pairs.append({"dataset": ds, "label": label, "a": pa, "b": pb})
     return {"a": a, "b": b, "rows": rows, "diffs": diffs, "pairs": pairs, "sigmas": SIGNIFICANT_SIGMAS,
