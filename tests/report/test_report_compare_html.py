@@ -32,3 +32,15 @@ def test_compare_html_colours_deltas_and_pairs_changed_samples(tmp_path, capsys)
     pairs = re.findall(r'<div class="pair" data-label="([^"]+)"', html)
     assert pairs == ["bad-gan"]
     assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 2
+
+
+def test_compare_html_from_summary_files_has_no_samples(tmp_path):
+    from genbench.report import render_report
+
+    _runs(tmp_path)
+    render_report(tmp_path / "a", tmp_path / "ra")
+    out = tmp_path / "cmp.html"
+    assert main(["compare", str(tmp_path / "ra/summary.json"), str(tmp_path / "b"), "--html", str(out)]) == 0
+    html = out.read_text()
+    assert 'data-verdict="better"' in html and '<p class="muted">no samples</p>' in html  # A is a summary
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--html", str(tmp_path / "ra/summary.json/x.html")]) == 2  # a file is in the way
