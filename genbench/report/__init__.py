@@ -265,16 +265,16 @@ def build_context(run: RunResults) -> dict:
     }
 
 
-def _without_pictures(result: dict) -> dict:
-    """A result for the page's JSON dump: the memorisation examples' pixels are drawn above, not repeated."""
-    metrics = []
-    for m in result.get("metrics", []):
-        ex = (m.get("params") or {}).get("examples")
-        if ex:
-            m = {**m, "params": {**m["params"], "examples": [{k: ("(drawn in the memorisation panel)" if k == "images" else v)
-                                                              for k, v in e.items()} for e in ex]}}
-        metrics.append(m)
-    return {**result, "metrics": metrics}
+def _without_pictures(obj):
+    """A result for the page's JSON dump: the memorisation examples' pixels (``{"uint8_base64"}``
+    records, in the metric's params and the protocol's copy of them) are drawn above, not repeated."""
+    if isinstance(obj, dict):
+        if "uint8_base64" in obj:
+            return "(pixels: drawn in the memorisation panel)"
+        return {k: _without_pictures(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_without_pictures(v) for v in obj]
+    return obj
 
 
 def _columns_rank(suite: dict) -> tuple[list[str], str]:

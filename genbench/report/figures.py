@@ -132,7 +132,7 @@ def scatter_svg(points: np.ndarray, means: np.ndarray | None, *, size: int = 260
     return "".join(parts)
 
 
-def band_chart_svg(series: list[dict], *, x_label: str, y_label: str, width: int = 440, height: int = 240,
+def band_chart_svg(series: list[dict], *, x_label: str, y_label: str, width: int = 440, plot_height: int = 170,
                    title: str = "") -> str:
     """Lines with shaded bands: ``series`` items are ``{"label", "x", "y", "lo", "hi"}`` (lists of
     equal length; None where a point is missing). One colour per series, a legend at the top."""
@@ -140,11 +140,9 @@ def band_chart_svg(series: list[dict], *, x_label: str, y_label: str, width: int
            for v in (y, lo, hi) if x is not None and v is not None and math.isfinite(v)]
     if len(pts) < 2:
         return '<p class="muted">no curve</p>'
-    left, right, top, bottom = 56, 10, 18 + 12 * len(series), 30
-    pw, ph = width - left - right, height - top - bottom
-    if ph < 40:
-        height += 40 - ph
-        ph = 40
+    left, right, top, bottom = 56, 10, 18 + 12 * len(series), 30  # the legend sits above the plot
+    pw, ph = width - left - right, plot_height
+    height = top + ph + bottom
     x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
     lo_, hi_ = min(p[1] for p in pts), max(p[1] for p in pts)
     x1 = x1 if x1 > x0 else x0 + 1

@@ -171,3 +171,14 @@ def test_metric_curves_mean_band_and_best_step_by_hand():
     # band: mean ± seed std drawn as a polygon; wall axis runs from the mean walls 2 to 4
     assert mc["by_step"].count("<polygon") == 1 and ">2</text>" in mc["by_wall"] and ">4</text>" in mc["by_wall"]
     assert _metric_curves([{"job": {"dataset": "d", "label": "m", "seed": 0}}], "d", "fid") is None
+
+
+def test_page_json_dump_leaves_out_the_memorisation_pixels():
+    from genbench.report import _without_pictures
+
+    pic = {"shape": [1, 1, 2, 2], "uint8_base64": "AAAAAA=="}
+    r = {"metrics": [{"name": "memorized", "params": {"examples": [{"sample": 0, "images": pic}]}}],
+         "protocol": {"metric_params": {"memorized": {"examples": [{"images": pic, "train": [3]}]}}}}
+    out = _without_pictures(r)
+    assert "uint8_base64" not in json.dumps(out) and out["protocol"]["metric_params"]["memorized"]["examples"][0]["train"] == [3]
+    assert r["metrics"][0]["params"]["examples"][0]["images"] is pic  # the result itself is untouched
