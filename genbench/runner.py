@@ -469,6 +469,9 @@ class Runner:
         ev = self.suite.evaluation
         spec = self.suite.model(job.label)
         points: list[dict] = []
+        if ev.every is not None and not resolved["steps"]:
+            log.warning("%s: evaluation.every needs the model's step count (steps:) to place its checkpoints; "
+                        "no metric curve", job.label)
         for k in ev.curve_steps(resolved["steps"]):
             prev = points[-1]["checkpoint"] if points else None
 
