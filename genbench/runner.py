@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 import traceback
@@ -395,16 +396,20 @@ class Runner:
         fp = ds.fingerprint.to_dict()
         config = resolved["config"]
 
+        train_payload = {"model": spec.model, "config": _config_dict(config), "steps": resolved["steps"],
+                         "seed": job.seed, "dataset": fp}
+        curve = self._checkpoint_curve(outcome, job, resolved, train_payload)
+
         def train(out_dir: Path) -> dict:
             log.info("training %s on %s (seed %d, steps %s) in %s", spec.model, job.dataset, job.seed,
                      resolved["steps"], out_dir)
+            resumed = _continue_from(curve[-1]["checkpoint"], out_dir) if curve else None
             ckpt = self.backend.train(spec.model, ds, out_dir=out_dir, config=config, steps=resolved["steps"],
                                       seed=job.seed, device=self.device, progress=self.progress)
-            return {"checkpoint": os.path.relpath(ckpt, self.out_dir)}
+            return {"checkpoint": os.path.relpath(ckpt, self.out_dir),
+                    **({"resumed_from_step": curve[-1]["step"]} if resumed else {})}
 
-        trained = self._step(outcome, job, "train", {"model": spec.model, "config": _config_dict(config),
-                                                     "steps": resolved["steps"], "seed": job.seed, "dataset": fp},
-                             train, artifact="train-{}")
+        trained = self._step(outcome, job, "train", train_payload, train, artifact="train-{}")
         ckpt = self.out_dir / trained["checkpoint"]
 
         held: dict[str, np.ndarray] = {}  # samples just drawn, so evaluate need not read them back
@@ -438,7 +443,12 @@ class Runner:
                                 "metrics": list(ev.reconstruction_metrics), "dataset": fp}, reconstruct)
 
         steps = {"train": trained, "sample": sampled, "evaluate": evaluated, **({"reconstruct": recon} if recon else {})}
+        curve_extra = {}
+        if curve:
+            curve_extra["metric_curve"] = _metric_curve(curve, resolved["steps"], trained, evaluated)
+            steps.update({f"curve-{c['step']}": c["evaluated"] for c in curve})
         return self._write_result(job, evaluated["evaluation"], samples_path, {
+            **curve_extra,
             "model": spec.model,
             "config": _config_dict(config),
             "overrides": dict(spec.overrides),
@@ -448,6 +458,49 @@ class Runner:
             "keys": {k: r["key"] for k, r in steps.items()},
             "wall_times_s": {k: r["wall_time_s"] for k, r in steps.items()},
         }, recon)
+
+    def _checkpoint_curve(self, outcome: JobOutcome, job: Job, resolved: dict, train_payload: dict) -> list[dict]:
+        """Metric curves (``evaluation.every``): train to each intermediate step in turn, each run
+        continuing the previous checkpoint (training resumes bit-exactly, so the checkpoint at step
+        k is the one an uninterrupted run has at k, and is keyed as such), then sample and score it
+        with the suite's protocol. Every stage is a cached step: a rerun or an interrupted run
+        resumes. Returns, per step, the train record, its checkpoint and its evaluate record."""
+        ds = self.dataset(job.dataset)
+        ev = self.suite.evaluation
+        spec = self.suite.model(job.label)
+        points: list[dict] = []
+        if ev.every is not None and not resolved["steps"]:
+            log.warning("%s: evaluation.every needs the model's step count (steps:) to place its checkpoints; "
+                        "no metric curve", job.label)
+        for k in ev.curve_steps(resolved["steps"]):
+            prev = points[-1]["checkpoint"] if points else None
+
+            def train_to(out_dir: Path, k=k, prev=prev) -> dict:
+                resumed = _continue_from(prev, out_dir) if prev is not None else None
+                log.info("training %s on %s (seed %d) to step %d for the metric curve", spec.model, job.dataset,
+                         job.seed, k)
+                ckpt = self.backend.train(spec.model, ds, out_dir=out_dir, config=resolved["config"], steps=k,
+                                          seed=job.seed, device=self.device, progress=self.progress)
+                return {"checkpoint": os.path.relpath(ckpt, self.out_dir), "step": k, "resumed": bool(resumed)}
+
+            trained = self._step(outcome, job, "train-at", {**train_payload, "steps": k}, train_to,
+                                 artifact="train-at-{}")
+            ckpt = self.out_dir / trained["checkpoint"]
+            held: dict[str, np.ndarray] = {}
+
+            def sample(path: Path, ckpt=ckpt, held=held) -> dict:
+                samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device))
+                _check_samples(samples, ds, ev.n, spec.label)
+                _save_npz(path, samples=samples)
+                held["samples"] = samples
+                return {"n": int(len(samples))}
+
+            sampled = self._step(outcome, job, "sample", {"train": trained["key"], "n": ev.n, "seed": job.seed},
+                                 sample, artifact="samples-{}.npz")
+            evaluated = self._evaluate_step(outcome, job, sampled["key"],
+                                            self.job_dir(job) / f"samples-{sampled['key'][:16]}.npz", held)
+            points.append({"step": k, "checkpoint": ckpt, "trained": trained, "evaluated": evaluated})
+        return points
 
     def _evaluate_step(self, outcome: JobOutcome, job: Job, samples_key: str, samples_path: Path,
                        held: dict[str, np.ndarray]) -> dict:
@@ -552,6 +605,36 @@ def _protocol(ev: Evaluation) -> dict:
     """The parts of the evaluation protocol that change generated-sample numbers."""
     return {"n": ev.n, "split": ev.split, "extractor": ev.extractor, "metrics": list(ev.sample_metrics),
             "batch_size": ev.batch_size, "bootstrap": ev.bootstrap}
+
+
+def _continue_from(previous: Path, out_dir: Path) -> bool:
+    """Start ``out_dir`` as a copy of an earlier checkpoint of the same training run (copied whole
+    and renamed into place, so an interrupted copy leaves nothing half-made); training then
+    continues from it. A partly trained ``out_dir`` (an interrupted run) is resumed as it is."""
+    if out_dir.exists():
+        return False
+    tmp = out_dir.with_name(out_dir.name + ".copying")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(previous, tmp)
+    os.replace(tmp, out_dir)
+    return True
+
+
+def _metric_curve(curve: list[dict], final_steps: int, trained: dict, evaluated: dict) -> dict:
+    """Every column's value and std at each scored step (the final checkpoint last), and the
+    cumulative training wall time to reach it (each stage's time continued the previous one's)."""
+    stages = [(c["step"], c["trained"], c["evaluated"]) for c in curve] + [(final_steps, trained, evaluated)]
+    wall, total = [], 0.0
+    for i, (_, t, _) in enumerate(stages):
+        continued = t.get("resumed", False) if i < len(curve) else "resumed_from_step" in t
+        total = (total if continued else 0.0) + float(t.get("wall_time_s", 0.0))
+        wall.append(total)
+    columns: dict[str, dict[str, list]] = {}
+    for i, (_, _, e) in enumerate(stages):
+        for m in e["evaluation"].get("metrics", []):
+            col = columns.setdefault(m["name"], {"value": [None] * len(stages), "std": [None] * len(stages)})
+            col["value"][i], col["std"][i] = m.get("value"), m.get("std")
+    return {"step": [s for s, _, _ in stages], "train_wall_s": wall, "metrics": columns}
 
 
 def _standard_error(m: MetricResult, n: int) -> MetricResult:

@@ -55,6 +55,16 @@ class Evaluation:
     batch_size: int = 250
     n_reconstruct: int = 500  # reference images reconstructed for psnr/ssim
     bootstrap: int = 0  # FID bootstrap resamples (0: none); gives FID a measured noise for the gate
+    # Metric curves: score intermediate checkpoints every k training steps, or at the listed steps
+    # (None: final checkpoint only). Not part of the scoring protocol: the final numbers are the same.
+    every: int | tuple[int, ...] | None = None
+
+    def curve_steps(self, final_steps: int | None) -> list[int]:
+        """The intermediate steps to score before the final one (those below ``final_steps``)."""
+        if self.every is None or not final_steps:
+            return []
+        ks = range(self.every, final_steps, self.every) if isinstance(self.every, int) else self.every
+        return sorted({int(k) for k in ks if 0 < k < final_steps})
 
     @property
     def sample_metrics(self) -> tuple[str, ...]:
@@ -74,6 +84,8 @@ class Evaluation:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["metrics"] = list(self.metrics)
+        if isinstance(self.every, tuple):
+            d["every"] = list(self.every)
         return d
 
 
@@ -292,7 +304,7 @@ def _join(key: str, k: str) -> str:
 
 _TOP_KEYS = ("name", "description", "dataset", "datasets", "seeds", "steps", "models", "evaluation", "profiles", "rank_by")
 _MODEL_KEYS = ("model", "label", "overrides", "steps")
-_EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap")
+_EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap", "every")
 _PROFILE_KEYS = ("dataset", "datasets", "seeds", "steps", "evaluation", "models")
 _PROFILE_MODEL_KEYS = ("overrides", "steps")
 
@@ -472,6 +484,14 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
         kw["bootstrap"] = c.integer(raw["bootstrap"], f"{key}.bootstrap", minimum=0)
     if "n_reconstruct" in raw:
         kw["n_reconstruct"] = c.integer(raw["n_reconstruct"], f"{key}.n_reconstruct", minimum=1)
+    if "every" in raw:
+        every = raw["every"]
+        if isinstance(every, list):
+            if not every:
+                raise c.loc.error(f"{key}.every", "expected a step interval or a non-empty list of steps, got []")
+            kw["every"] = tuple(c.integer(k, f"{key}.every[{i}]", minimum=1) for i, k in enumerate(every))
+        else:
+            kw["every"] = None if every is None else c.integer(every, f"{key}.every", minimum=1)
     if "split" in raw:
         kw["split"] = c.string(raw["split"], f"{key}.split", SPLITS, "split")
     if "real_split" in raw:

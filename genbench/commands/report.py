@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render index.html (self-contained) and summary.json from a run directory.")
     p.add_argument("run_dir", help="a run directory written by `genbench run` (e.g. runs/mnist)")
     p.add_argument("--out", default=None, help="output directory (default: reports/<suite name>)")
+    p.add_argument("--format", action="append", choices=("html", "md", "csv", "latex"), default=None,
+                   help="html (index.html + summary.json, the default), md, csv or latex (booktabs) writes "
+                   "leaderboard.md/.csv/.tex with the same rounded numbers; repeatable")
     p.set_defaults(func=report_command)
 
     p = sub.add_parser("compare", help="two result sets side by side, with deltas against the measured noise",
@@ -26,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("--markdown", default=None, help="also write the table as Markdown to this file")
+    p.add_argument("--html", default=None, metavar="OUT",
+                   help="also write a self-contained HTML page: deltas coloured by the noise rule, the changed models' "
+                   "samples side by side (when A and B are run directories)")
     p.set_defaults(func=compare_command)
 
     p = sub.add_parser(
@@ -45,13 +51,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def report_command(args: argparse.Namespace) -> int:
-    from genbench.report import render_report
+    from genbench.report import render_report, write_table
     from genbench.results import load_run
 
     run = load_run(args.run_dir)
     out = Path(args.out) if args.out else Path("reports") / (run.suite.get("name") or Path(args.run_dir).name)
-    html = render_report(args.run_dir, out)
-    print(f"leaderboard: {html.resolve()}")
+    for fmt in dict.fromkeys(args.format or ["html"]):
+        path = render_report(args.run_dir, out) if fmt == "html" else write_table(args.run_dir, out, fmt)
+        print(f"leaderboard{'' if fmt == 'html' else ' (' + fmt + ')'}: {path.resolve()}")
     if run.missing:
         print(f"note: {len(run.missing)} planned job(s) have no result yet")
     return 0
@@ -72,6 +79,14 @@ def compare_command(args: argparse.Namespace) -> int:
     print(f"\n{n_sig} of {len(deltas)} differences exceed 2σ of the measured noise")
     if args.markdown:
         _write_md(args.markdown, markdown_table(COMPARE_HEADER, rows) + "\n", append=False)
+    if args.html:
+        from genbench.report.compare import render_compare
+
+        try:
+            path = render_compare(args.a, args.b, args.html)
+        except OSError as exc:
+            raise GenbenchError(f"--html {args.html}: cannot write the page ({exc.strerror or exc})") from None
+        print(f"compare page: {Path(path).resolve()}")
     return 0
 
 

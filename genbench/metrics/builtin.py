@@ -17,6 +17,7 @@ from genbench.metrics.fid import fid, fid_infinity, frechet_distance
 from genbench.metrics.image_quality import psnr, ssim
 from genbench.metrics.inception_score import inception_score
 from genbench.metrics.kid import kid
+from genbench.metrics.memorization import encode_images, memorization
 from genbench.metrics.modes import class_mode_coverage, mode_coverage_2d
 from genbench.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
 from genbench.metrics.prdc import prdc
@@ -164,6 +165,34 @@ def _parzen_check(kind, ds) -> str | None:
     return None if "val" in ds.splits else f"dataset {ds.name!r} has no val split to choose sigma on"
 
 
+def _memorized(x: MetricInputs, *, percentile: float, n_examples: int, k_examples: int) -> list[MetricResult]:
+    """Nearest training samples of the generated ones, against held-out real data's (see
+    :mod:`genbench.metrics.memorization`); image examples carry their pixels for the report."""
+    ds = x.dataset
+    train = ds.split("train").samples
+    held = _real_subset(ds.split(x.split).samples, x.n_real)
+    if x.split == "train":
+        x.warnings.append("memorized: the reference split is the training split, so it is not held out; "
+                          "the threshold is 0 and the statistic meaningless")
+    if x.kind == "image":
+        gen, tr, ho, space = _flat_pixels(x.samples), _flat_pixels(train), _flat_pixels(held), "pixels / 255, L2"
+    else:
+        gen, tr, ho, space = x.samples, train.astype(np.float64), held.astype(np.float64), "coordinates, L2"
+    r = memorization(gen, tr, ho, percentile=percentile, n_examples=n_examples, k_examples=k_examples)
+    examples = r.params["examples"]
+    if x.kind == "image":
+        for e in examples:
+            e["images"] = encode_images(np.concatenate([x.samples[e["sample"]][None], train[e["train"]]]))
+    else:
+        for e in examples:
+            e["points"] = [[float(v) for v in x.samples[e["sample"]]]] + [[float(v) for v in train[j]] for j in e["train"]]
+    return [_with_params(r, space=space, held_out_split=x.split, train_split="train")]
+
+
+def _memorized_check(kind, ds) -> str | None:
+    return None if "train" in ds.splits else f"dataset {ds.name!r} has no train split to look for copies in"
+
+
 # ---------------------------------------------------------------------------- pair metrics
 
 
@@ -214,6 +243,13 @@ for _spec in (
                 _col("mode_kl", "KL(model's histogram over modes ‖ uniform or reference histogram), nats", False)),
                ("image", "points"), {"image": ("probabilities",), "points": ("points",)}, needs_dataset=True,
                compute=_modes, check=_modes_check, default=("points",)),
+    MetricSpec("memorized", "Share of generated samples nearer a training sample (pixel/coordinate L2) than the 5th "
+               "percentile of held-out real samples' distances to the training set; ~0.05 for fresh samples",
+               # no better direction: ~5 % is what fresh samples score, and 0 is not better than that
+               (_col("memorized", "Fraction of generated samples closer to the training set than 95 % of held-out "
+                     "real data (a diagnostic, not ranked)", None),), ("image", "points"), {"image": ("pixels",), "points": ("points",)},
+               needs_dataset=True, params={"percentile": 5.0, "n_examples": 6, "k_examples": 3},
+               compute=_memorized, check=_memorized_check),
     MetricSpec("fid_inf", "FID extrapolated to infinitely many samples by a linear fit against 1/N (Chong & Forsyth 2020)",
                (_col("fid_inf", "FID∞", False),), ("image",), ("features",), compute=_fid_inf),
     MetricSpec("psnr", "Peak signal-to-noise ratio of a model's outputs against their targets, dB",

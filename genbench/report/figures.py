@@ -17,8 +17,9 @@ from genbench.formatting import number
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
-def image_grid_png(images: np.ndarray, *, max_images: int = 64, scale: int = 2, pad: int = 2) -> bytes:
-    """A square-ish grid of the first ``max_images`` uint8 ``N×C×H×W`` images, as PNG bytes."""
+def image_grid_png(images: np.ndarray, *, max_images: int = 64, scale: int = 2, pad: int = 2,
+                   cols: int | None = None) -> bytes:
+    """A grid (square-ish, or ``cols`` wide) of the first ``max_images`` uint8 ``N×C×H×W`` images, as PNG bytes."""
     images = np.asarray(images)
     if images.ndim != 4 or images.dtype != np.uint8 or images.shape[1] not in (1, 3):
         raise ValueError(f"images must be uint8 N×C×H×W with C in (1, 3), got {images.dtype} {images.shape}")
@@ -26,7 +27,7 @@ def image_grid_png(images: np.ndarray, *, max_images: int = 64, scale: int = 2, 
     n, c, h, w = images.shape
     if n == 0:
         raise ValueError("images is empty")
-    cols = int(math.ceil(math.sqrt(n)))
+    cols = int(cols) if cols else int(math.ceil(math.sqrt(n)))
     rows = int(math.ceil(n / cols))
     canvas = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, dtype=np.uint8)
     for i, img in enumerate(images):
@@ -127,5 +128,54 @@ def scatter_svg(points: np.ndarray, means: np.ndarray | None, *, size: int = 260
     outside = int((~inside).sum())
     if outside:
         parts.append(f'<text x="4" y="{size - 4}" class="tick">{outside} of {len(points)} points outside the frame</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def band_chart_svg(series: list[dict], *, x_label: str, y_label: str, width: int = 440, plot_height: int = 170,
+                   title: str = "") -> str:
+    """Lines with shaded bands: ``series`` items are ``{"label", "x", "y", "lo", "hi"}`` (lists of
+    equal length; None where a point is missing). One colour per series, a legend at the top."""
+    pts = [(x, v) for s in series for x, y, lo, hi in zip(s["x"], s["y"], s["lo"], s["hi"])
+           for v in (y, lo, hi) if x is not None and v is not None and math.isfinite(v)]
+    if len(pts) < 2:
+        return '<p class="muted">no curve</p>'
+    left, right, top, bottom = 56, 10, 18 + 12 * len(series), 30  # the legend sits above the plot
+    pw, ph = width - left - right, plot_height
+    height = top + ph + bottom
+    x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
+    lo_, hi_ = min(p[1] for p in pts), max(p[1] for p in pts)
+    x1 = x1 if x1 > x0 else x0 + 1
+    if hi_ == lo_:
+        hi_, lo_ = hi_ + 1, lo_ - 1
+
+    def px(x, v):
+        return left + (x - x0) / (x1 - x0) * pw, top + (hi_ - v) / (hi_ - lo_) * ph
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="metric-curve" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title or y_label)}">',
+             f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#bbb"/>']
+    for frac in (0.0, 0.5, 1.0):
+        v = hi_ - frac * (hi_ - lo_)
+        parts.append(f'<text x="{left - 4}" y="{top + frac * ph + 4:.1f}" text-anchor="end" class="tick">{number(v)}</text>')
+    parts.append(f'<text x="{left}" y="{height - 10}" class="tick">{number(x0)}</text>')
+    parts.append(f'<text x="{left + pw}" y="{height - 10}" text-anchor="end" class="tick">{number(x1)}</text>')
+    parts.append(f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle" class="tick">{escape(x_label)}</text>')
+    for i, s in enumerate(series):
+        color = PALETTE[i % len(PALETTE)]
+        ok = [(x, y, lo, hi) for x, y, lo, hi in zip(s["x"], s["y"], s["lo"], s["hi"])
+              if x is not None and y is not None and math.isfinite(y)]
+        band = [(x, lo, hi) for x, _, lo, hi in ok if lo is not None and hi is not None]
+        if len(band) >= 2:
+            upper = [px(x, hi) for x, _, hi in band]
+            lower = [px(x, lo) for x, lo, _ in reversed(band)]
+            poly = " ".join(f"{a:.1f},{b:.1f}" for a, b in upper + lower)
+            parts.append(f'<polygon class="band" points="{poly}" fill="{color}" fill-opacity="0.18" stroke="none"/>')
+        line = " ".join(f"{a:.1f},{b:.1f}" for a, b in (px(x, y) for x, y, _, _ in ok))
+        parts.append(f'<polyline class="line" data-label="{escape(s["label"])}" fill="none" stroke="{color}" '
+                     f'stroke-width="1.6" points="{line}"/>')
+        parts.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.2" fill="{color}"/>' for a, b in (px(x, y) for x, y, _, _ in ok))
+        parts.append(f'<text x="{left + 4}" y="{14 + 12 * i}" fill="{color}" class="legend">{escape(s["label"])}</text>')
+    parts.append(f'<text x="{width - right}" y="12" text-anchor="end" class="tick">{escape(y_label)}</text>')
     parts.append("</svg>")
     return "".join(parts)

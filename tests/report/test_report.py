@@ -78,7 +78,7 @@ def test_scatter_counts_points_outside_the_frame():
 
 
 def test_value_formatting():
-    assert fmt_value(12.3456, 0.5) == "12.35 ± 0.5"
+    assert fmt_value(12.3456, 0.5) == "12.35 ± 0.50"
     assert fmt_value(None, None) == "–" and fmt_value(3.0, None) == "3"
     assert fmt_value(0.0001234, 0.0) == "1.23e-04"
     assert fmt_value(3.763, 1.58e-15) == "3.763" and fmt_value(1.0, 5.95e-8) == "1"  # float-noise spread is not shown as uncertainty

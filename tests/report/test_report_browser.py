@@ -6,7 +6,8 @@ import os
 import pytest
 
 from headless_chromium import Browser, find_chromium
-from suite_fakes import SUITE_YAML, FakeBackend
+from memo_backend import MemoBackend
+from suite_fakes import SUITE_YAML
 from genbench.report import render_report
 from genbench.runner import Runner
 from genbench.suite import parse_suite
@@ -31,9 +32,9 @@ def leaderboard(tmp_path_factory):
     reg = Registries(**FAKE_REGISTRIES_KW)
     # Two datasets (images and 2-D points) so both the grids and the scatter plots are exercised.
     text = SUITE_YAML.replace("dataset: digits", "datasets: [digits, toy]").replace(
-        "  - model: fake-ae\n", "").replace("[fid, is, psnr, ssim]", "[fid, is]").replace("seeds: [0, 1]\n", "seeds: [0]\n")
+        "  - model: fake-ae\n", "").replace("[fid, is, psnr, ssim]", "[fid, is, memorized]").replace("  n_reconstruct: 20\n", "  n_reconstruct: 20\n  every: 5\n").replace("seeds: [0, 1]\n", "seeds: [0]\n")
     suite = parse_suite(text, str(tmp / "s.yaml"), registries=reg)
-    Runner(suite, tmp / "run", backend=FakeBackend(), progress=False, echo=lambda s: None).run()
+    Runner(suite, tmp / "run", backend=MemoBackend(), progress=False, echo=lambda s: None).run()
     html = render_report(tmp / "run", tmp / "report")
     browser = Browser(CHROMIUM, str(tmp / "profile"))
     try:
@@ -44,7 +45,7 @@ def leaderboard(tmp_path_factory):
 
 
 def _order(page, dataset):
-    return page.eval(f"""Array.from(document.querySelectorAll('table[data-dataset="{dataset}"] tbody tr'))
+    return page.eval(f"""Array.from(document.querySelectorAll('table.leaderboard[data-dataset="{dataset}"] tbody tr'))
                          .map(r => r.getAttribute('data-label'))""")
 
 
@@ -68,7 +69,7 @@ def test_loads_without_console_errors_or_network(leaderboard):
 
 def test_images_render(leaderboard):
     sizes = leaderboard.eval("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
-    assert len(sizes) == 3  # good-gan, bad-gan, real data on the image dataset
+    assert len(sizes) == 6  # good-gan, bad-gan, real data on the image dataset: samples and neighbours
     assert all(c and w > 0 and h > 0 for c, w, h in sizes), sizes
     # the toy dataset gets scatter plots with one cross per mode centre, and training curves
     n_scatter = leaderboard.eval("document.querySelectorAll('#ds-toy svg.scatter').length")
@@ -92,3 +93,76 @@ def test_clicking_headers_sorts_the_table(leaderboard):
     assert _order(leaderboard, "digits") == ["real data", "good-gan", "bad-gan"]
     assert _order(leaderboard, "toy") == ["real data", "good-gan", "bad-gan"]  # other table untouched
     assert leaderboard.problems() == []
+
+
+def _box(page, selector):
+    """Width and height of the first element matching ``selector`` as laid out (0, 0 if absent)."""
+    return page.eval(f"""(() => {{ const e = document.querySelector({selector!r});
+        if (!e) return [0, 0]; const r = e.getBoundingClientRect(); return [r.width, r.height]; }})()""")
+
+
+def test_significance_matrix_and_rank_intervals_render(leaderboard):
+    w, h = _box(leaderboard, 'table.significance[data-dataset="digits"]')
+    assert w > 50 and h > 20
+    verdicts = leaderboard.eval("""Array.from(document.querySelectorAll('table.significance[data-dataset="digits"] td[data-verdict]'))
+                                   .map(td => [td.parentElement.dataset.label, td.dataset.verdict, td.textContent.trim(),
+                                               getComputedStyle(td).backgroundColor])""")
+    # one seed, fid with its own spread: good-gan (quality 0.95) beats bad-gan (0.1) far beyond noise
+    by_row = {row: (v, text, bg) for row, v, text, bg in verdicts}
+    assert by_row["good-gan"][0] == "better" and by_row["good-gan"][1].startswith("-") and by_row["good-gan"][1].endswith("*")
+    assert by_row["bad-gan"][0] == "worse" and by_row["good-gan"][2] != by_row["bad-gan"][2]  # coloured differently
+    ranks = leaderboard.eval("""Array.from(document.querySelectorAll('table[data-dataset="digits"].leaderboard tbody tr'))
+                                .map(r => [r.dataset.label, r.querySelector('td.rank-interval').textContent.trim()])""")
+    assert dict(ranks) == {"real data": "–", "good-gan": "1", "bad-gan": "2"}
+
+
+def test_memorization_panel_renders(leaderboard):
+    cards = leaderboard.eval("""Array.from(document.querySelectorAll('#ds-digits .card.memo')).map(c => [c.dataset.label,
+        c.querySelector('b').textContent, (c.querySelector('img.neighbours') || {}).naturalWidth || 0,
+        (c.querySelector('img.neighbours') || {}).naturalHeight || 0, c.getBoundingClientRect().height])""")
+    by = {label: (text, w, h, box) for label, text, w, h, box in cards}
+    assert set(by) == {"real data", "good-gan", "bad-gan"}
+    # the real-data row is drawn from the training split: every sample is a copy
+    assert by["real data"][0] == "1"
+    # 6 examples × (sample + 3 neighbours) of 8×8 with 2-px padding, drawn at scale 1
+    assert all(w == 4 * 10 + 2 and h == 6 * 10 + 2 and box > 50 for _, w, h, box in by.values()), by
+    assert float(by["bad-gan"][0].split(" ")[0]) < 0.5  # noisy samples are far from every training digit
+    n_toy = leaderboard.eval("document.querySelectorAll('#ds-toy .card.memo').length")
+    assert n_toy == 3  # 2-D data: the statistic without pictures
+
+
+def test_metric_curves_render(leaderboard):
+    charts = leaderboard.eval("""Array.from(document.querySelectorAll('.metric-curves[data-dataset="digits"] svg.metric-curve'))
+        .map(svg => [svg.getAttribute('aria-label'), svg.querySelectorAll('polyline.line').length,
+                     svg.querySelectorAll('circle').length, svg.getBoundingClientRect().width,
+                     Array.from(svg.querySelectorAll('polyline.line')).map(l => l.getTotalLength())])""")
+    assert [c[0] for c in charts] == ["fid vs step", "fid vs training wall time"]
+    # two models × 4 scored steps (5, 10, 15 and the final 20), each line actually drawn
+    assert all(n_lines == 2 and n_dots == 8 and w > 100 and min(lengths) > 10 for _, n_lines, n_dots, w, lengths in charts)
+    best = leaderboard.eval("""Array.from(document.querySelectorAll('.metric-curves[data-dataset="digits"] table.best-step tbody tr'))
+        .map(r => Array.from(r.cells).map(c => c.textContent.trim()))""")
+    assert [r[0] for r in best] == ["good-gan", "bad-gan"] and all(r[1].endswith("@20") for r in best)
+    assert leaderboard.problems() == []
+
+
+def test_compare_page_renders(tmp_path):
+    from suite_fakes import FAKE_REGISTRIES_KW, FakeBackend
+    from genbench.report.compare import render_compare
+    from genbench.suite import Registries
+
+    reg = Registries(**FAKE_REGISTRIES_KW)
+    for name, text in (("a", SUITE_YAML), ("b", SUITE_YAML.replace("{quality: 0.1}", "{quality: 0.6}"))):
+        Runner(parse_suite(text, f"{name}.yaml", registries=reg), tmp_path / name, backend=FakeBackend(),
+               progress=False, echo=lambda s: None).run()
+    page_path = render_compare(str(tmp_path / "a"), str(tmp_path / "b"), tmp_path / "cmp.html")
+    browser = Browser(CHROMIUM, str(tmp_path / "profile"))
+    try:
+        page = browser.open(page_path.resolve().as_uri())
+        assert page.problems() == []
+        colour = page.eval("""getComputedStyle(document.querySelector('tr[data-label="bad-gan"][data-metric="fid"] td.delta')).backgroundColor""")
+        grey = page.eval("""getComputedStyle(document.querySelector('tr[data-label="good-gan"][data-metric="fid"] td.delta')).backgroundColor""")
+        assert colour == "rgb(212, 237, 218)" and grey != colour  # green: better beyond noise
+        imgs = page.eval("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+        assert len(imgs) == 2 and all(c and w > 0 for c, w in imgs)
+    finally:
+        browser.close()
