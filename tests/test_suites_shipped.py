@@ -32,5 +32,5 @@ def test_mnist_suite_covers_every_image_baseline_and_the_issue_metrics():
     suite = load_suite(SUITES[0].parent / "mnist.yaml")
     builtin = {"gan", "dcgan", "cgan", "ae", "vae", "aae", "unrolled-gan", "minibatch-gan"}
     assert {m.model for m in suite.models} == builtin
-    assert set(suite.evaluation.metrics) == {"fid", "kid", "is", "prdc", "parzen", "modes", "psnr", "ssim"}
+    assert set(suite.evaluation.metrics) == {"fid", "kid", "is", "prdc", "parzen", "modes", "memorized", "psnr", "ssim"}
     assert suite.evaluation.extractor == "mnist-classifier" and suite.evaluation.bootstrap > 0
