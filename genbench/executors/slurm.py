@@ -73,7 +73,7 @@ class SlurmExecutor:
         code = remote.code_identity()
         progress = remote.Progress(runner, [j for j, _ in work],
                                    {j.id: r["steps"] for j, r in work if r and r.get("steps")})
-        submitted = {}
+        submitted = self.submitted = {}  # job id → (job, submitit job): visible to callers (and tests)
         outcomes = {}
         try:
             for job, resolved in work:
