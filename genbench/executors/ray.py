@@ -45,7 +45,8 @@ class RayExecutor:
         kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
         if self.address is None:
             # A local cluster's workers import what this driver imports: same code, same plug-ins.
-            path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+            path = os.pathsep.join(dict.fromkeys(os.path.abspath(p or os.curdir) for p in sys.path
+                                                 if os.path.isdir(p or os.curdir)))
             kw["runtime_env"] = {"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0"}}
         try:
             ray.init(address=self.address, **kw)

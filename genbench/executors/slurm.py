@@ -51,11 +51,11 @@ class SlurmExecutor:
         self.max_requeues = max_requeues
 
     def _executor(self, folder, gpus: int):
-        ex = submitit.AutoExecutor(folder=folder, cluster=self.cluster)
+        # Requeues after a timeout are bounded; preemptions are not (Slurm decides those).
+        ex = submitit.AutoExecutor(folder=folder, cluster=self.cluster, slurm_max_num_timeout=self.max_requeues)
         params = dict(timeout_min=int(self.time_min), cpus_per_task=int(self.cpus_per_job), nodes=1,
                       tasks_per_node=1, gpus_per_node=gpus)
         if ex.cluster == "slurm":
-            params.update(slurm_max_num_timeout=self.max_requeues)
             if self.partition:
                 params["slurm_partition"] = self.partition
             if self.account:

@@ -193,3 +193,40 @@ def test_worker_sigkilled_mid_training_is_retried_from_its_checkpoint(tmp_path, 
     assert wl.keys() == wr.keys() and all(np.array_equal(wl[k], wr[k]) for k in wl)
     assert _metrics(tmp_path / "ray") == _metrics(tmp_path / "local")
     assert not list((tmp_path / "ray").rglob("*.tmp"))  # nothing half-written
+
+
+def test_ctrl_c_cancels_the_ray_tasks_it_started(tmp_path, suite_file, registries, ray_cluster, monkeypatch):
+    from genbench.executors import remote
+
+    suite = parse_suite(SUITE_YAML.replace("{quality: 0.1}", "{quality: 0.1, sleep_s: 60}"), str(suite_file),
+                        registries=registries)
+    out = tmp_path / "run"
+    pid_files = [out / f"jobs/digits/bad-gan/seed{s}/.worker.pid" for s in (0, 1)]
+
+    seen = {}
+
+    def poll(self, running):  # Ctrl-C arrives while a bad-gan job sleeps in its worker
+        seen.update({p: p.read_text() for p in pid_files if p.exists() and p.read_text().strip()})
+        if seen:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(remote.Progress, "poll", poll)
+    with pytest.raises(KeyboardInterrupt):
+        _run(suite, out, FakeBackend(), RayExecutor(poll_s=0.1))
+    pids = [int(v) for v in seen.values()]
+    deadline = time.time() + 30
+    while any(_alive(pid) for pid in pids):
+        assert time.time() < deadline, f"the cancelled task's worker still runs: {seen}"
+        time.sleep(0.1)
+    assert not list(out.glob("jobs/digits/bad-gan/*/result.json")) and not (out / ".lock").exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
