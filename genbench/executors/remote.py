@@ -161,11 +161,15 @@ class Progress:
         self.steps = steps or {}
 
     def set(self, job, state: str) -> None:
+        shown = state
         if state.startswith("training step") and self.steps.get(job.id):
-            state = f"{state} of {self.steps[job.id]}"
+            total = int(self.steps[job.id])
+            step = int(state.rsplit(" ", 1)[-1])
+            state = f"training {min(10, step * 10 // max(total, 1))}"  # a line per tenth of training, not per poll
+            shown = f"training step {step} of {total}"
         if self.state.get(job.id) != state:
             self.state[job.id] = state
-            self.runner.echo(f"  [{state}] {job.id}")
+            self.runner.echo(f"  [{shown}] {job.id}")
 
     def poll(self, running) -> None:
         for job in running:

@@ -69,3 +69,19 @@ def test_cli_run_with_ray_matches_local(tmp_path, suite_file, ray_cluster, capsy
         a, b = (json.loads((tmp_path / d / "jobs/digits" / job / "result.json").read_text())["metrics"]
                 for d in ("local", "ray"))
         assert a == b
+
+
+def test_progress_shows_each_job_once_per_state_and_training_by_tenths(tmp_path):
+    from types import SimpleNamespace
+    from genbench.executors.remote import Progress
+    from genbench.runner import Job
+
+    lines = []
+    runner = SimpleNamespace(echo=lines.append, job_dir=lambda job: tmp_path / job.id)
+    job = Job("ring8", "gan", "gan", 0)
+    progress = Progress(runner, [job], {job.id: 2000})
+    for state in ["queued", "queued", *(f"training step {k}" for k in range(0, 2001, 50)), "sampling", "sampling"]:
+        progress.set(job, state)
+    assert lines[0] == "  [queued] ring8/gan/seed0" and lines[-1] == "  [sampling] ring8/gan/seed0"
+    training = [l for l in lines if "training" in l]
+    assert len(training) == 11 and training[1] == "  [training step 200 of 2000] ring8/gan/seed0"
