@@ -84,14 +84,18 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _executor(args: argparse.Namespace):
-    """The executor the command line asks for (options not given keep the executor's defaults)."""
-    if args.executor in (None, "local"):
-        return make_executor("local", jobs=args.jobs)
-    if args.executor == "ray":
-        return make_executor("ray", address=args.ray_address, num_cpus=args.ray_num_cpus, gpu_wait_s=args.gpu_wait,
-                             shared_fs=False if args.ray_no_shared_fs else None)
-    return make_executor("slurm", partition=args.slurm_partition, gpus_per_job=args.slurm_gpus_per_job,
-                         time_min=args.slurm_time, account=args.slurm_account)
+    """The executor the command line asks for (options not given keep the executor's defaults).
+
+    Read with getattr: callers that build ``args`` by hand (older scripts, tests) mean ``local``.
+    """
+    opt = lambda name: getattr(args, name, None)  # noqa: E731
+    if opt("executor") in (None, "local"):
+        return make_executor("local", jobs=opt("jobs") or 1)
+    if opt("executor") == "ray":
+        return make_executor("ray", address=opt("ray_address"), num_cpus=opt("ray_num_cpus"),
+                             gpu_wait_s=opt("gpu_wait"), shared_fs=False if opt("ray_no_shared_fs") else None)
+    return make_executor("slurm", partition=opt("slurm_partition"), gpus_per_job=opt("slurm_gpus_per_job"),
+                         time_min=opt("slurm_time"), account=opt("slurm_account"))
 
 
 def _tail(path: Path | None, n: int) -> list[str]:
