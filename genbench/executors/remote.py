@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 from genbench import atomic, code_hash
+from genbench.errors import GenbenchError
+from genbench.lock import RunLock
 
 RECORD = re.compile(r"^[a-z-]+-[0-9a-f]{16}\.json$")
 STAGES = (("train", "training"), ("sample", "sampling"), ("real-sample", "sampling"), ("evaluate", "evaluating"))
@@ -83,7 +85,11 @@ def run_job(runner, job, resolved, ship: dict[str, bytes] | None = None, scratch
         (jdir / ".worker.pid").write_text(f"{os.getpid()}\n")  # lets an operator (or a test) find the process
     except OSError:
         pass
-    outcome: JobOutcome = runner._run_job(job, resolved)
+    try:  # an orphan of a dead driver (a Slurm job keeps running) may still work in this directory
+        with RunLock(jdir, what="genbench job"):
+            outcome: JobOutcome = runner._run_job(job, resolved)
+    except GenbenchError as exc:
+        return {"job": job, "ok": False, "error": str(exc)}, None
     files = None
     if ship is not None:
         files = pack_dir(jdir)

@@ -230,3 +230,16 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_job_still_running_elsewhere_is_not_run_twice(tmp_path, suite_file, registries, ray_cluster):
+    """A Slurm job orphaned by a dead driver keeps running; a new driver's copy of it must not
+    train into the same directory: each remote job holds a lock on its job directory."""
+    suite = load_suite(suite_file, registries=registries)
+    busy = tmp_path / "run/jobs/digits/good-gan/seed0"
+    with RunLock(busy, what="genbench job"):
+        summary = _run(suite, tmp_path / "run", FakeBackend(tmp_path / "calls"), RayExecutor(poll_s=0.2))
+    assert [o.job.id for o in summary.failed] == ["digits/good-gan/seed0"]
+    assert "in use by another genbench job" in summary.failed[0].error
+    assert len(list((tmp_path / "run").glob("jobs/**/result.json"))) == 7
+    assert not any(c.startswith("train") and c.endswith(" 0.95") and " 0 " in c for c in _calls(tmp_path / "calls"))
