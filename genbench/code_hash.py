@@ -16,7 +16,8 @@ import importlib.util
 from pathlib import Path
 
 # genbench files that only read, present or orchestrate stored results.
-PRESENTATION_ONLY = ("report/", "commands/", "cli.py", "__main__.py", "gate.py", "results.py", "lock.py")
+PRESENTATION_ONLY = ("report/", "commands/", "cli.py", "__main__.py", "gate.py", "results.py", "lock.py",
+                     "executors/")  # where a job runs does not change what it computes
 
 
 def tree_hash(root: str | Path, exclude: tuple[str, ...] = ()) -> str:

@@ -23,7 +23,6 @@ import shutil
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -35,6 +34,8 @@ from genbench.data import load_dataset
 from genbench.data.dataset import Dataset
 from genbench.device import resolve_device
 from genbench.errors import GenbenchError
+from genbench.executors import Executor
+from genbench.executors.local import LocalExecutor
 from genbench.evaluate import evaluate, evaluate_reconstructions
 from genbench.features import default_extractor, get_extractor
 from genbench.jsonable import jsonable
@@ -222,9 +223,11 @@ class RunSummary:
 class Runner:
     def __init__(self, suite: Suite, out_dir: str | Path, *, backend: Backend | None = None, device: str = "auto",
                  jobs: int = 1, only: list[str] | None = None, cache_dir: str | None = None,
-                 data_root: str | None = None, progress: bool = True, echo: Callable[[str], None] = print):
+                 data_root: str | None = None, progress: bool = True, echo: Callable[[str], None] = print,
+                 executor: Executor | None = None):
         if jobs < 1:
             raise GenbenchError(f"--jobs must be at least 1, got {jobs}")
+        self.executor = executor or LocalExecutor(jobs)
         self.suite = suite
         self.out_dir = Path(out_dir)
         self.backend = backend or GenbenchBackend()
@@ -233,11 +236,31 @@ class Runner:
         self.only = only
         self.cache_dir = cache_dir
         self.data_root = data_root
-        self.progress = progress and jobs == 1
+        self.progress = progress and jobs == 1 and self.executor.name == "local"
         self.echo = echo
         self._datasets: dict[str, Dataset] = {}
         self._extractors: dict[str, dict | None] = {}
         self._lock = threading.Lock()
+
+    # ---- shipping to another process (Ray task, Slurm job)
+
+    def for_worker(self) -> "Runner":
+        """A copy to pickle for a worker: no datasets (reloaded there), no lock, no executor,
+        quiet (the driver reports outcomes)."""
+        clone = Runner.__new__(Runner)
+        clone.__dict__.update(self.__getstate__())
+        clone.__setstate__(clone.__dict__)
+        return clone
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.update(_datasets={}, _lock=None, executor=None, echo=None, progress=False)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self.echo = self.echo or _quiet
 
     # ---- datasets and configs (resolved before any work, so config errors fail fast)
 
@@ -287,17 +310,7 @@ class Runner:
             self._write_manifest(jobs)
             self.echo(f"genbench run: suite {self.suite.name!r} (profile {self.suite.profile}), "
                       f"{len(jobs)} jobs, output in {self.out_dir}")
-            if self.jobs == 1:
-                outcomes = [self._run_job(j, resolved.get((j.dataset, j.label))) for j in jobs]
-            else:
-                pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="genbench-job")
-                try:
-                    futures = [pool.submit(self._run_job, j, resolved.get((j.dataset, j.label))) for j in jobs]
-                    outcomes = [f.result() for f in futures]
-                except BaseException:  # Ctrl-C: start nothing new; running jobs finish their current step
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-                pool.shutdown()
+            outcomes = self.executor.run(self, [(j, resolved.get((j.dataset, j.label))) for j in jobs])
         return RunSummary(self.out_dir, outcomes, time.perf_counter() - t0)
 
     def _write_manifest(self, jobs: list[Job]) -> None:
@@ -356,11 +369,17 @@ class Runner:
         outcome.wall_time_s = time.perf_counter() - t0
         if outcome.ok:
             (jdir / "error.json").unlink(missing_ok=True)
+        self.report_outcome(outcome)
+        return outcome
+
+    def report_outcome(self, outcome: JobOutcome) -> None:
+        """The line a finished job gets (the driver prints it for remote jobs)."""
+        job = outcome.job
+        if outcome.ok:
             status = "done" if outcome.ran else "cached"
             self.echo(f"  [{status:>6}] {job.id}  ({outcome.wall_time_s:.1f} s{', ran ' + '+'.join(outcome.ran) if outcome.ran else ''})")
         else:
-            self.echo(f"  [FAILED] {job.id}: {outcome.error}  (log: {log_path})")
-        return outcome
+            self.echo(f"  [FAILED] {job.id}: {outcome.error}  (log: {outcome.log_path})")
 
     # ---- the cached step: every step of a job goes through here
 
@@ -599,6 +618,10 @@ class Runner:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _quiet(_: str) -> None:
+    pass
 
 
 def _protocol(ev: Evaluation) -> dict:
