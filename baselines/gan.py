@@ -10,17 +10,10 @@ Where the paper is silent or dated, and what we chose:
 - 2-D points: the GAN row of PacGAN (Lin et al. 2018, Table 1) that genbench compares against,
   using PacGAN/VEEGAN's toy setup as we read PacGAN's appendix: G = 4 hidden layers of 400 ReLU
   units with BatchNorm, D = 3 hidden layers of 200 maxout units (5 pieces, as in Goodfellow's own
-  MNIST D), z ~ N(0, I₂), Adam lr 1e-4, batch 100 (β1 = 0.5 is our choice). The authors' code
-  (fjxmlzn/PacGAN, synthetic_data_experiments) has β1 = 0.8, weights N(0, 0.02²) (``init_std``),
-  bias-free hidden layers before BatchNorm (which cancels a bias: same function) and 400 epochs of
-  100,000 samples = 400,000 steps; ``suites/toy2d-paper.yaml`` uses those, while the profiles
-  here keep their earlier values so that existing checkpoints stay valid. The 'quick' profile
+  MNIST D), z ~ N(0, I₂), Adam lr 1e-4, batch 100 (β1 = 0.5 is our choice). The 'quick' profile
   narrows the nets to G 3 × 128, D 2 × 128 (maxout) and trains 2,000 steps; the learning rate
   stays at 1e-4 (1e-3 covered 6 instead of 8 ring8 modes with 14 % instead of 30 % of the samples
   within 3σ, seed 0).
-- PacGAN packing (Lin et al. 2018): ``pack`` = m > 1 makes D judge m samples at once,
-  concatenated (points: coordinates; images: channels), all real or all generated; D's
-  minibatch is ``batch_size`` such groups (m·batch_size samples), as in PacGAN's code.
 - Images: Goodfellow's maxout MLPs and SGD+momentum are superseded; like the mode-collapse papers
   we compare against we use the DCGAN conv nets of ``baselines.nets`` with Adam(2e-4, β1 = 0.5)
   and z ~ N(0, I₁₀₀). ``dcgan`` differs by fixing every other DCGAN choice (uniform z, init...).
