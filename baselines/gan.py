@@ -29,6 +29,11 @@ from torch import nn
 from baselines import nets as N
 from baselines.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from baselines.spec import BaseConfig, Batch, ModelSpec
+from genbench.errors import GenbenchError
+
+# The models whose discriminators honour ``pack`` and whose MLPs honour ``init_std``; cgan and
+# dcgan inherit the fields but build their own nets, so they refuse values other than the defaults.
+_PACKING_MODELS = frozenset({"gan", "unrolled-gan", "minibatch-gan"})
 
 
 @dataclass
@@ -50,6 +55,12 @@ class GANConfig(BaseConfig):
     # images (DCGAN-style conv nets): channel widths
     g_width: int = 64
     d_width: int = 64
+    # PacGAN (Lin et al. 2018): D judges `pack` samples at once, concatenated (points: along the
+    # coordinates; images: along the channels), all real or all generated. 1 = an ordinary GAN.
+    pack: int = 1
+    # MLP weights from N(0, init_std²) and zero biases (PacGAN's toy nets: 0.02); 0 keeps
+    # PyTorch's default initialisation. Points only.
+    init_std: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -59,6 +70,10 @@ class GANConfig(BaseConfig):
             raise ValueError(f"z_dist must be 'gaussian' or 'uniform', got {self.z_dist!r}")
         if self.d_steps < 1 or self.z_dim < 1:
             raise ValueError("d_steps and z_dim must be >= 1")
+        if self.pack < 1:
+            raise ValueError(f"pack must be >= 1, got {self.pack}")
+        if self.init_std < 0:
+            raise ValueError(f"init_std must be >= 0 (0: PyTorch's default), got {self.init_std}")
 
 
 class GANSpec(ModelSpec):
@@ -83,20 +98,30 @@ class GANSpec(ModelSpec):
     def build_generator(self, config: GANConfig, extra_in: int = 0) -> nn.Module:
         if config.data_kind == "points":
             g = N.mlp(config.z_dim + extra_in, config.g_hidden, config.data_shape[0], batchnorm=config.g_batchnorm)
+            if config.init_std > 0:
+                N.normal_init(g, config.init_std)
             return g
         g = N.ConvGenerator(config.z_dim + extra_in, config.data_shape, config.g_width)
         N.dcgan_init(g)
         return g
 
+    def d_input_shape(self, config: GANConfig) -> tuple[int, ...]:
+        """The shape D sees: ``pack`` samples concatenated along the first (feature/channel) axis."""
+        return (config.data_shape[0] * config.pack, *config.data_shape[1:])
+
     def build_discriminator(self, config: GANConfig) -> nn.Module:
         if config.data_kind == "points":
-            return N.mlp(config.data_shape[0], config.d_hidden, 1, activation=config.d_activation,
-                         maxout_pieces=config.maxout_pieces)
-        d = N.ConvDiscriminator(config.data_shape, config.d_width)
+            d = N.mlp(self.d_input_shape(config)[0], config.d_hidden, 1, activation=config.d_activation,
+                      maxout_pieces=config.maxout_pieces)
+            if config.init_std > 0:
+                N.normal_init(d, config.init_std)
+            return d
+        d = N.ConvDiscriminator(self.d_input_shape(config), config.d_width)
         N.dcgan_init(d)
         return d
 
     def build(self, config: GANConfig) -> nn.ModuleDict:
+        self._check_options(config)
         return nn.ModuleDict({"G": self.build_generator(config), "D": self.build_discriminator(config)})
 
     def make_optimizers(self, nets, config: GANConfig):
@@ -114,12 +139,32 @@ class GANSpec(ModelSpec):
         out = nets["G"](z)
         return torch.tanh(out) if config.data_kind == "image" else out
 
+    def packed(self, x: torch.Tensor, config: GANConfig) -> torch.Tensor:
+        """Consecutive groups of ``pack`` samples as one D input (PacGAN); identity for pack = 1."""
+        if config.pack == 1:
+            return x
+        n = x.shape[0]
+        if n % config.pack:
+            raise ValueError(f"pack={config.pack} does not divide the minibatch of {n} samples")
+        # (n, c, ...) -> (n/pack, pack*c, ...): group g holds samples g*pack ... g*pack + pack-1
+        return x.reshape(n // config.pack, config.pack * x.shape[1], *x.shape[2:])
+
     def discriminate(self, nets, x: torch.Tensor, cond: torch.Tensor | None, config: GANConfig) -> torch.Tensor:
-        return nets["D"](x).view(-1)
+        return nets["D"](self.packed(x, config)).view(-1)
 
     # --- training -------------------------------------------------------------------------------
+    def samples_per_batch(self, config: GANConfig) -> int:
+        """Samples per D or G minibatch: ``batch_size`` D inputs of ``pack`` samples each (PacGAN)."""
+        self._check_options(config)
+        return config.batch_size * config.pack
+
+    def _check_options(self, config: GANConfig) -> None:
+        if self.name not in _PACKING_MODELS and (config.pack != 1 or config.init_std != 0):
+            raise GenbenchError(f"model {self.name!r} does not support pack or init_std; "
+                                f"use one of {', '.join(sorted(_PACKING_MODELS))}")
+
     def examples_per_step(self, config: GANConfig) -> int:
-        return config.batch_size * config.d_steps
+        return self.samples_per_batch(config) * config.d_steps
 
     def discriminator_step(self, nets, opts, x, cond, gen, config) -> torch.Tensor:
         z = self.latent(x.shape[0], gen, config)
@@ -132,7 +177,7 @@ class GANSpec(ModelSpec):
         return loss
 
     def generator_step(self, nets, opts, batch: Batch, gen, config) -> torch.Tensor:
-        n = config.batch_size
+        n = self.samples_per_batch(config)
         cond = None if batch.cond is None else batch.cond[:n]  # class models: the real minibatch's labels
         fake = self.generate(nets, cond, self.latent(n, gen, config), config)
         loss = generator_loss(self.discriminate(nets, fake, cond, config), config.generator_loss)
@@ -142,7 +187,7 @@ class GANSpec(ModelSpec):
         return loss
 
     def train_step(self, nets, opts, batch: Batch, gen, config: GANConfig) -> dict[str, torch.Tensor]:
-        b = config.batch_size
+        b = self.samples_per_batch(config)
         d_losses = []
         for i in range(config.d_steps):
             cond = None if batch.cond is None else batch.cond[i * b:(i + 1) * b]

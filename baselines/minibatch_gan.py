@@ -72,14 +72,18 @@ class MinibatchGANSpec(GANSpec):
 
     def build_discriminator(self, config):
         if config.data_kind == "points":
-            body = N.mlp_body(config.data_shape[0], config.d_hidden, activation=config.d_activation,
+            body = N.mlp_body(self.d_input_shape(config)[0], config.d_hidden, activation=config.d_activation,
                               maxout_pieces=config.maxout_pieces)
             width = config.d_hidden[-1]
         else:
-            body = N.ConvFeatures(config.data_shape, config.d_width)
+            body = N.ConvFeatures(self.d_input_shape(config), config.d_width)
             N.dcgan_init(body)
             width = body.out_features
-        return MinibatchDiscriminator(body, width, config.n_kernels, config.kernel_dim)
+        d = MinibatchDiscriminator(body, width, config.n_kernels, config.kernel_dim)
+        if config.data_kind == "points" and config.init_std > 0:
+            N.normal_init(d.body, config.init_std)
+            N.normal_init(d.head, config.init_std)
+        return d
 
 
 SPEC = MinibatchGANSpec()

@@ -135,6 +135,14 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def normal_init(module: nn.Module, std: float) -> None:
+    """Every Linear weight from N(0, std²) and zero biases (the PacGAN/ALI toy nets: std 0.02)."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, std)
+            nn.init.zeros_(m.bias)
+
+
 def orthogonal_init(module: nn.Module, gain: float) -> None:
     """Metz et al. 2017 (toy experiments): orthogonal weights scaled by ``gain``."""
     for m in module.modules():

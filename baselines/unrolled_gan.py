@@ -94,20 +94,20 @@ class UnrolledGANSpec(GANSpec):
 
     def build_generator(self, config, extra_in: int = 0):
         g = super().build_generator(config, extra_in)
-        if config.data_kind == "points":
+        if config.data_kind == "points" and config.init_std == 0:  # init_std > 0: GANSpec's N(0, std²)
             N.orthogonal_init(g, config.init_gain)
         return g
 
     def build_discriminator(self, config):
         d = super().build_discriminator(config)
-        if config.data_kind == "points":
+        if config.data_kind == "points" and config.init_std == 0:  # init_std > 0: GANSpec's N(0, std²)
             N.orthogonal_init(d, config.init_gain)
         return d
 
     def generator_step(self, nets, opts, batch, gen, config):
-        n = config.batch_size
-        fake = self.generate(nets, None, self.latent(n, gen, config), config)
-        real = batch.x[:n]
+        n = self.samples_per_batch(config)
+        fake = self.packed(self.generate(nets, None, self.latent(n, gen, config), config), config)
+        real = self.packed(batch.x[:n], config)
         d = nets["D"]
         params = dict(d.named_parameters())
         buffers = {k: b.clone() for k, b in d.named_buffers()}
@@ -127,7 +127,7 @@ class UnrolledGANSpec(GANSpec):
                                         functional_call(d, {**fast, **buffers}, (fake,)).view(-1))
             grads = torch.autograd.grad(d_loss, list(fast.values()), create_graph=True)
             fast = adam_unrolled_step(fast, dict(zip(fast, grads)), state, group, k)
-        logits = functional_call(d, {**fast, **buffers}, (fake,)).view(-1)
+        logits = functional_call(d, {**fast, **buffers}, (fake,)).view(-1)  # fake is packed already
         loss = generator_loss(logits, config.generator_loss)
         opts["G"].zero_grad(set_to_none=True)
         g_params = list(nets["G"].parameters())
