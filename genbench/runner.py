@@ -431,19 +431,7 @@ class Runner:
         trained = self._step(outcome, job, "train", train_payload, train, artifact="train-{}")
         ckpt = self.out_dir / trained["checkpoint"]
 
-        held: dict[str, np.ndarray] = {}  # samples just drawn, so evaluate need not read them back
-
-        def sample(path: Path) -> dict:
-            samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device))
-            _check_samples(samples, ds, ev.n, spec.label)
-            _save_npz(path, samples=samples)
-            held["samples"] = samples
-            return {"n": int(len(samples))}
-
-        sampled = self._step(outcome, job, "sample", {"train": trained["key"], "n": ev.n, "seed": job.seed},
-                             sample, artifact="samples-{}.npz")
-        samples_path = self.job_dir(job) / f"samples-{sampled['key'][:16]}.npz"
-        evaluated = self._evaluate_step(outcome, job, sampled["key"], samples_path, held)
+        sampled, samples_path, evaluated = self._sample_and_evaluate(outcome, job, ckpt, trained["key"], ds, spec.label)
 
         recon = None
         if ev.reconstruction_metrics and self.backend.can_translate(spec.model):
@@ -505,21 +493,28 @@ class Runner:
             trained = self._step(outcome, job, "train-at", {**train_payload, "steps": k}, train_to,
                                  artifact="train-at-{}")
             ckpt = self.out_dir / trained["checkpoint"]
-            held: dict[str, np.ndarray] = {}
-
-            def sample(path: Path, ckpt=ckpt, held=held) -> dict:
-                samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device))
-                _check_samples(samples, ds, ev.n, spec.label)
-                _save_npz(path, samples=samples)
-                held["samples"] = samples
-                return {"n": int(len(samples))}
-
-            sampled = self._step(outcome, job, "sample", {"train": trained["key"], "n": ev.n, "seed": job.seed},
-                                 sample, artifact="samples-{}.npz")
-            evaluated = self._evaluate_step(outcome, job, sampled["key"],
-                                            self.job_dir(job) / f"samples-{sampled['key'][:16]}.npz", held)
+            _, _, evaluated = self._sample_and_evaluate(outcome, job, ckpt, trained["key"], ds, spec.label)
             points.append({"step": k, "checkpoint": ckpt, "trained": trained, "evaluated": evaluated})
         return points
+
+    def _sample_and_evaluate(self, outcome: JobOutcome, job: Job, ckpt: Path, train_key: str, ds: Dataset,
+                             label: str) -> tuple[dict, Path, dict]:
+        """Sample a checkpoint and score the samples, both as cached steps (the final checkpoint
+        and every checkpoint of a metric curve go through here)."""
+        ev = self.suite.evaluation
+        held: dict[str, np.ndarray] = {}  # samples just drawn, so evaluate need not read them back
+
+        def sample(path: Path) -> dict:
+            samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device))
+            _check_samples(samples, ds, ev.n, label)
+            _save_npz(path, samples=samples)
+            held["samples"] = samples
+            return {"n": int(len(samples))}
+
+        sampled = self._step(outcome, job, "sample", {"train": train_key, "n": ev.n, "seed": job.seed},
+                             sample, artifact="samples-{}.npz")
+        samples_path = self.job_dir(job) / f"samples-{sampled['key'][:16]}.npz"
+        return sampled, samples_path, self._evaluate_step(outcome, job, sampled["key"], samples_path, held)
 
     def _evaluate_step(self, outcome: JobOutcome, job: Job, samples_key: str, samples_path: Path,
                        held: dict[str, np.ndarray]) -> dict:
