@@ -26,3 +26,13 @@ def ray_cluster():
                 os.environ[k] = v
     yield ray.get_runtime_context().gcs_address
     ray.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _workers_use_one_torch_thread(monkeypatch):
+    """The tests compare workers' weights with a local run computed in this process, where
+    tests/conftest.py sets one torch thread; a worker process (submitit's local executor, a Ray
+    worker) must use the same thread count, or a resumed run can differ in the last bits (seen
+    for a Slurm job requeued at step 100: CPU kernels may split work by thread count). Ray sets
+    OMP_NUM_THREADS from a task's CPUs itself; submitit's local jobs inherit this environment."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
