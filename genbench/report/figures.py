@@ -46,6 +46,27 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def _line_chart_frame(css_class: str, aria_label: str, width: int, height: int, left: int, top: int, pw: int,
+                      ph: int, x_range: tuple, y_range: tuple, x_label: str):
+    """What every line chart shares: the ``<svg>`` element, the plot box, three y ticks, the x range
+    and label — and the map from data (x, y) to pixels."""
+    (x0, x1), (lo, hi) = x_range, y_range
+
+    def px(x, v):
+        return left + (x - x0) / (x1 - x0) * pw, top + (hi - v) / (hi - lo) * ph
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(aria_label)}">',
+             f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#bbb"/>']
+    for frac in (0.0, 0.5, 1.0):
+        v = hi - frac * (hi - lo)
+        parts.append(f'<text x="{left - 4}" y="{top + frac * ph + 4:.1f}" text-anchor="end" class="tick">{number(v)}</text>')
+    parts.append(f'<text x="{left}" y="{height - 10}" class="tick">{number(x0)}</text>')
+    parts.append(f'<text x="{left + pw}" y="{height - 10}" text-anchor="end" class="tick">{number(x1)}</text>')
+    parts.append(f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle" class="tick">{escape(x_label)}</text>')
+    return parts, px
+
+
 def curves_svg(curves: dict, *, width: int = 420, height: int = 220, title: str = "") -> str:
     """Loss curves (``{"step": [...], "loss_a": [...], ...}``) as an inline SVG line chart."""
     steps = curves.get("step") or []
@@ -61,19 +82,8 @@ def curves_svg(curves: dict, *, width: int = 420, height: int = 220, title: str 
     s0, s1 = float(min(steps)), float(max(steps))
     s1 = s1 if s1 > s0 else s0 + 1
 
-    def px(s, v):
-        return left + (s - s0) / (s1 - s0) * pw, top + (hi - v) / (hi - lo) * ph
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="curves" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title or "training curves")}">',
-             f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#bbb"/>']
-    for frac in (0.0, 0.5, 1.0):
-        v = hi - frac * (hi - lo)
-        y = top + frac * ph
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{number(v)}</text>')
-    parts.append(f'<text x="{left}" y="{height - 10}" class="tick">{number(s0)}</text>')
-    parts.append(f'<text x="{left + pw}" y="{height - 10}" text-anchor="end" class="tick">{number(s1)}</text>')
-    parts.append(f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle" class="tick">step</text>')
+    parts, px = _line_chart_frame("curves", title or "training curves", width, height, left, top, pw, ph,
+                                  (s0, s1), (lo, hi), "step")
     legend_x = left + 6
     for i, (name, v) in enumerate(sorted(series.items())):
         color = PALETTE[i % len(PALETTE)]
@@ -149,18 +159,8 @@ def band_chart_svg(series: list[dict], *, x_label: str, y_label: str, width: int
     if hi_ == lo_:
         hi_, lo_ = hi_ + 1, lo_ - 1
 
-    def px(x, v):
-        return left + (x - x0) / (x1 - x0) * pw, top + (hi_ - v) / (hi_ - lo_) * ph
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="metric-curve" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title or y_label)}">',
-             f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#bbb"/>']
-    for frac in (0.0, 0.5, 1.0):
-        v = hi_ - frac * (hi_ - lo_)
-        parts.append(f'<text x="{left - 4}" y="{top + frac * ph + 4:.1f}" text-anchor="end" class="tick">{number(v)}</text>')
-    parts.append(f'<text x="{left}" y="{height - 10}" class="tick">{number(x0)}</text>')
-    parts.append(f'<text x="{left + pw}" y="{height - 10}" text-anchor="end" class="tick">{number(x1)}</text>')
-    parts.append(f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle" class="tick">{escape(x_label)}</text>')
+    parts, px = _line_chart_frame("metric-curve", title or y_label, width, height, left, top, pw, ph,
+                                  (x0, x1), (lo_, hi_), x_label)
     for i, s in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
         ok = [(x, y, lo, hi) for x, y, lo, hi in zip(s["x"], s["y"], s["lo"], s["hi"])
