@@ -17,6 +17,8 @@ import pytest
 pytest.importorskip("ray")
 
 from suite_fakes import FAKE_REGISTRIES_KW, SUITE_YAML, FakeBackend  # noqa: E402
+from worker_signals import TOY_SUITE as TOY_SUITE_TEMPLATE  # noqa: E402
+from worker_signals import signal_mid_training  # noqa: E402
 from genbench.errors import GenbenchError  # noqa: E402
 from genbench.executors.ray import RayExecutor  # noqa: E402
 from genbench.lock import RunLock  # noqa: E402
@@ -129,20 +131,7 @@ def test_driver_killed_mid_run_rerun_keeps_finished_jobs(tmp_path, suite_file, r
     assert sum(c.startswith("train") and " fake-gan " in c for c in rerun) == 2  # bad-gan (its config changed)
 
 
-TOY_SUITE = """\
-name: toy-ray
-dataset: ring8
-seeds: [0]
-models:
-  - model: gan
-    overrides: {checkpoint_every: 100, log_every: 10}
-steps: 700
-evaluation:
-  n: 500
-  split: test
-  real_split: train
-  metrics: [modes]
-"""
+TOY_SUITE = TOY_SUITE_TEMPLATE.format(name="toy-ray")
 
 
 def _weights(ckpt: Path) -> dict:
@@ -158,27 +147,9 @@ def test_worker_sigkilled_mid_training_is_retried_from_its_checkpoint(tmp_path, 
     local = Runner(suite, tmp_path / "local", progress=False, echo=lambda s: None, device="cpu").run()
     assert local.ok
 
-    import threading
     killed = {}
-
-    def kill_when_checkpointed():
-        jdir = tmp_path / "ray/jobs/ring8/gan/seed0"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            cfg = next(iter(jdir.glob("train-*/config.json")), None)
-            try:
-                step = json.loads(cfg.read_text())["step"] if cfg else 0
-            except (OSError, ValueError):
-                step = 0
-            if 100 <= step < 700:
-                killed["pid"] = int((jdir / ".worker.pid").read_text())
-                killed["step"] = step
-                os.kill(killed["pid"], signal.SIGKILL)
-                return
-            time.sleep(0.02)
-
-    t = threading.Thread(target=kill_when_checkpointed)
-    t.start()
+    # Ray retries a task whose worker died: SIGKILL mid-training, between checkpoints.
+    t = signal_mid_training(tmp_path / "ray/jobs/ring8/gan/seed0", signal.SIGKILL, killed)
     summary = Runner(suite, tmp_path / "ray", progress=False, echo=lambda s: None, device="cpu",
                      executor=RayExecutor(poll_s=0.2)).run()
     t.join()

@@ -3,10 +3,7 @@ machinery as on a Slurm cluster, with local processes): results equal a local ru
 in the job directory, and a preempted job is requeued and resumes from its checkpoint."""
 
 import json
-import os
 import signal
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +12,8 @@ import pytest
 pytest.importorskip("submitit")
 
 from suite_fakes import SUITE_YAML, FakeBackend  # noqa: E402
+from worker_signals import TOY_SUITE as TOY_SUITE_TEMPLATE  # noqa: E402
+from worker_signals import signal_mid_training  # noqa: E402
 from genbench.executors.slurm import SlurmExecutor  # noqa: E402
 from genbench.runner import Runner  # noqa: E402
 from genbench.suite import load_suite, parse_suite  # noqa: E402
@@ -49,20 +48,7 @@ def test_slurm_results_equal_local_and_logs_are_in_the_job_directory(tmp_path, s
     assert any("queued (slurm job" in l for l in lines)
 
 
-TOY_SUITE = """\
-name: toy-slurm
-dataset: ring8
-seeds: [0]
-models:
-  - model: gan
-    overrides: {checkpoint_every: 100, log_every: 10}
-steps: 700
-evaluation:
-  n: 500
-  split: test
-  real_split: train
-  metrics: [modes]
-"""
+TOY_SUITE = TOY_SUITE_TEMPLATE.format(name="toy-slurm")
 
 
 @pytest.mark.slow
@@ -74,27 +60,9 @@ def test_preempted_job_is_requeued_and_resumes_to_the_same_weights(tmp_path, wor
     assert Runner(suite, tmp_path / "local", progress=False, echo=lambda s: None, device="cpu", only=["gan"]).run().ok
     executor = SlurmExecutor(cluster="local", poll_s=0.2)
     interrupted = {}
-
-    def preempt_after_a_checkpoint():
-        jdir = tmp_path / "slurm/jobs/ring8/gan/seed0"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            cfg = next(iter(jdir.glob("train-*/config.json")), None)
-            try:
-                step = json.loads(cfg.read_text())["step"] if cfg else 0
-            except (OSError, ValueError):
-                step = 0
-            if 100 <= step < 700:
-                # What Slurm sends a job it is about to preempt (submitit asks for --signal=USR2@90);
-                # submitit's LocalJob._interrupt would signal the controller, which does not forward it.
-                interrupted["step"] = step
-                interrupted["pid"] = int((jdir / ".worker.pid").read_text())
-                os.kill(interrupted["pid"], signal.SIGUSR2)
-                return
-            time.sleep(0.02)
-
-    t = threading.Thread(target=preempt_after_a_checkpoint)
-    t.start()
+    # What Slurm sends a job it is about to preempt (submitit asks for --signal=USR2@90);
+    # submitit's LocalJob._interrupt would signal the controller, which does not forward it.
+    t = signal_mid_training(tmp_path / "slurm/jobs/ring8/gan/seed0", signal.SIGUSR2, interrupted)
     summary = Runner(suite, tmp_path / "slurm", progress=False, echo=lambda s: None, device="cpu", only=["gan"],
                      executor=executor).run()
     t.join()
