@@ -101,6 +101,15 @@ class ModelSpec:
     # generate() encodes an image condition into the code it decodes (autoencoders): such a model
     # samples unconditionally and also translates (reconstructs) images.
     has_encoder: ClassVar[bool] = False
+    # An image model whose networks accept any input size (SR, pix2pix): translate() then checks
+    # only the channel count, so a model trained on patches translates whole test images.
+    fully_convolutional: ClassVar[bool] = False
+    # An unpaired image model that also maps the target domain back to the input domain
+    # (CycleGAN's F: B → A), through ``generate_inverse``.
+    has_inverse: ClassVar[bool] = False
+    # Sampling with a truncation ψ in (0, 1] (StyleGAN, BigGAN): the config has a field
+    # ``truncation_psi`` (1.0 = no truncation) that ``generate`` reads.
+    supports_truncation: ClassVar[bool] = False
 
     @property
     def can_translate(self) -> bool:
@@ -163,6 +172,10 @@ class ModelSpec:
         comes from the image).
         """
         raise NotImplementedError
+
+    def generate_inverse(self, nets: nn.ModuleDict, images: torch.Tensor, config: BaseConfig) -> torch.Tensor:
+        """Target-domain images (model space) → input-domain images; only where ``has_inverse``."""
+        raise GenbenchError(f"model {self.name!r} has no inverse mapping")
 
     def sample_conditions(self, n: int, config: BaseConfig) -> torch.Tensor | None:
         """What ``sample(n)`` conditions on: class models cycle the classes, so every class gets

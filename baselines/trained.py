@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -44,36 +45,62 @@ class TrainedModel:
         return None if labels is None else labels.numpy()
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
-        """``n`` samples in contract form: uint8 N×C×H×W images or float32 N×2 points."""
+    def sample(self, n: int, seed: int = 0, batch_size: int = 500, truncation: float | None = None) -> np.ndarray:
+        """``n`` samples in contract form: uint8 N×C×H×W images or float32 N×2 points.
+
+        ``truncation`` ψ in (0, 1] samples a model that supports it with the truncation trick
+        (None: the model's own config, untruncated by default)."""
         if n < 0 or batch_size < 1:
             raise GenbenchError(f"sample needs n >= 0 and batch_size >= 1, got n={n}, batch_size={batch_size}")
-        cond = self.spec.sample_conditions(n, self.config)
-        return self._generate(n, cond, self.spec.latent(n, sample_generator(seed), self.config), batch_size)
+        config = self.config
+        if truncation is not None:
+            if not self.spec.supports_truncation:
+                raise GenbenchError(f"model {self.name!r} does not support the truncation trick")
+            if not (isinstance(truncation, (int, float)) and 0 < float(truncation) <= 1):
+                raise GenbenchError(f"truncation ψ must be in (0, 1], got {truncation!r}")
+            config = dataclasses.replace(config, truncation_psi=float(truncation))
+        cond = self.spec.sample_conditions(n, config)
+        return self._generate(n, cond, self.spec.latent(n, sample_generator(seed), config), batch_size, config)
 
     @torch.no_grad()
-    def translate(self, images: np.ndarray, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+    def translate(self, images: np.ndarray, seed: int = 0, batch_size: int = 500, inverse: bool = False) -> np.ndarray:
         """Input images → the model's outputs in contract form (autoencoders: reconstructions).
 
         An image-conditioned model draws its latent codes (if it has any) from ``seed``; an
         autoencoder's code comes from the image, so its translation is deterministic.
+        ``inverse`` maps target-domain images back to the input domain (``has_inverse`` models).
         """
         if not self.can_translate:
             raise GenbenchError(f"model {self.name!r} has no encoder and no image condition, so it cannot translate")
         if batch_size < 1:
             raise GenbenchError(f"translate needs batch_size >= 1, got {batch_size}")
+        if inverse and not self.spec.has_inverse:
+            raise GenbenchError(f"model {self.name!r} has no inverse mapping (target → input domain)")
         arr = np.asarray(images)
         image_model = self.conditioning == "image"
-        expected = tuple(self.config.cond_shape if image_model else self.config.data_shape)
+        if inverse:
+            expected = tuple(self.config.data_shape)
+        else:
+            expected = tuple(self.config.cond_shape if image_model else self.config.data_shape)
+        if self.spec.fully_convolutional and arr.ndim == 4 and arr.shape[1] == expected[0] and min(arr.shape[2:]) > 0:
+            expected = tuple(arr.shape[1:])  # any size: the networks are fully convolutional
         if arr.ndim != len(expected) + 1 or tuple(arr.shape[1:]) != expected:
             raise GenbenchError(f"translate expects N×{'×'.join(map(str, expected))} input, got shape {arr.shape}")
+        if inverse:
+            out = []
+            for i in range(0, len(arr), batch_size):
+                xb = self.codec.encode(arr[i:i + batch_size], self.device)
+                out.append(self.codec.decode(self.spec.generate_inverse(self.nets, xb, self.config)))
+            return np.concatenate(out) if out else np.zeros((0, *self.config.cond_shape), dtype=np.uint8)
         if self.kind == "points" and not np.all(np.isfinite(arr)):
             raise GenbenchError("translate: input points contain NaN or Inf")
         z = self.spec.latent(len(arr), sample_generator(seed), self.config) if image_model else None
         return self._generate(len(arr), arr, z, batch_size)
 
-    def _generate(self, n: int, cond, z: torch.Tensor | None, batch_size: int) -> np.ndarray:
+    def _generate(self, n: int, cond, z: torch.Tensor | None, batch_size: int,
+                  config: BaseConfig | None = None) -> np.ndarray:
         """``generate`` batch by batch: ``cond`` is class labels (tensor) or contract-form images."""
+        config = config or self.config
         out = []
         for i in range(0, n, batch_size):
             cb = cond[i:i + batch_size] if cond is not None else None
@@ -82,7 +109,7 @@ class TrainedModel:
             elif cb is not None:
                 cb = cb.to(self.device)
             zb = z[i:i + batch_size].to(self.device) if z is not None else None
-            out.append(self.codec.decode(self.spec.generate(self.nets, cb, zb, self.config)))
+            out.append(self.codec.decode(self.spec.generate(self.nets, cb, zb, config)))
         if not out:
             shape = tuple(self.config.data_shape)
             return np.zeros((0, *shape), dtype=np.uint8 if self.kind == "image" else np.float32)

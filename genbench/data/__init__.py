@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from genbench.data.dataset import SPLITS, Dataset, Fingerprint, ModeSpec, Split, compute_fingerprint
+from genbench.data.dataset import SPLITS, Dataset, Fingerprint, ModeSpec, Split, Task, compute_fingerprint
 from genbench.errors import GenbenchError
 from genbench.registry import Registry
 
@@ -29,6 +29,7 @@ __all__ = [
     "ModeSpec",
     "SPLITS",
     "Split",
+    "Task",
     "compute_fingerprint",
     "default_data_root",
     "load_dataset",

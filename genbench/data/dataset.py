@@ -30,10 +30,13 @@ class Split:
     labels: np.ndarray | None = None  # int64 N (stacked-mnist: 0..999), or None
     inputs: np.ndarray | None = None  # uint8 M×C'×H'×W' input images of image-to-image data, or None
     paired: bool = True  # inputs[i] belongs to samples[i] (M = N); False: two unpaired domains
+    input_labels: np.ndarray | None = None  # int64 M: class of each input of an unpaired domain A, or None
 
     def __post_init__(self) -> None:
         if self.inputs is not None and self.paired and len(self.inputs) != len(self.samples):
             raise GenbenchError(f"paired split has {len(self.inputs)} inputs for {len(self.samples)} targets")
+        if self.input_labels is not None and (self.inputs is None or len(self.input_labels) != len(self.inputs)):
+            raise GenbenchError("input_labels need one label per input image")
 
     def __len__(self) -> int:
         return int(self.samples.shape[0])
@@ -45,6 +48,31 @@ class ModeSpec:
 
     means: np.ndarray  # K×2
     std: float
+
+
+@dataclass(frozen=True)
+class Task:
+    """What an image-to-image dataset asks of a model, so that its outputs are scored by the
+    task's protocol (recorded with every result):
+
+    - ``sr``: super-resolution by ``scale``; PSNR/SSIM on the Y channel with ``scale`` pixels
+      cropped per border, as the SR literature measures.
+    - ``translation``: paired translation (pix2pix, SPADE): PSNR/SSIM/L1 vs target, FID of the
+      outputs, and ``classifier``'s accuracy on the outputs against the targets' labels.
+    - ``unpaired``: two domains (CycleGAN): per-direction FID, translation accuracy (label kept,
+      from ``Split.input_labels`` / ``Split.labels``), cycle PSNR.
+    - ``inpainting``: fill ``hole`` = (top, left, height, width) in target pixels; metrics on the
+      hole and on the whole image.
+    """
+
+    kind: Literal["sr", "translation", "unpaired", "inpainting"]
+    scale: int | None = None
+    hole: tuple[int, int, int, int] | None = None
+    classifier: str | None = None  # extractor whose class probabilities give the task accuracy
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "scale": self.scale, "hole": list(self.hole) if self.hole else None,
+                "classifier": self.classifier}
 
 
 @dataclass(frozen=True)
@@ -84,6 +112,9 @@ def compute_fingerprint(name: str, splits: dict[str, Split]) -> Fingerprint:
             inp = np.ascontiguousarray(split.inputs)
             h.update(f"|inputs|{'paired' if split.paired else 'unpaired'}|{inp.dtype.str}|{inp.shape}|".encode())
             h.update(inp.tobytes())
+        if split.input_labels is not None:
+            h.update(b"|input_labels|")
+            h.update(np.ascontiguousarray(split.input_labels, dtype=np.int64).tobytes())
     return Fingerprint(name=name, sizes={k: len(v) for k, v in sorted(splits.items())}, sha256=h.hexdigest())
 
 
@@ -97,6 +128,7 @@ class Dataset:
     modes: ModeSpec | None = None  # for synthetic 2-D mixtures
     warnings: tuple[str, ...] = field(default_factory=tuple)  # e.g. "fell back to mnist-5k"
     source: str = ""  # human-readable provenance: file paths, generator parameters, licence
+    task: Task | None = None  # image-to-image data: the task its outputs are scored by
 
     def split(self, name: str) -> Split:
         if name not in self.splits:

@@ -1,0 +1,1 @@
+"""Image operations whose exact numerics a protocol depends on (MATLAB-compatible resizing)."""
