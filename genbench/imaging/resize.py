@@ -5,9 +5,10 @@ antialiasing, index mapping and symmetric border handling.
 
 The computation is separable: each axis is resized by a dense weight matrix built from MATLAB's
 ``contributions`` (kernel scaled by the factor when downscaling, so the kernel is 4/scale wide;
-indices mirrored at the border). Axes are resized in MATLAB's order (smallest factor first,
-height before width on ties). Arithmetic is float64 with one rounding at the end for uint8
-input; MATLAB rounds uint8 between the two passes, which can move a pixel by one grey level.
+indices mirrored at the border). Both axes share one factor, so
+MATLAB resizes height first, then width. Arithmetic is float64; for uint8 input each pass ends,
+as MATLAB's ``imresizemex`` does, by rounding half away from zero and saturating to 0..255 (the
+intermediate image is uint8 in MATLAB too: skipping that rounding moves pixels by one grey level).
 """
 
 from __future__ import annotations
@@ -79,6 +80,14 @@ def imresize(image: np.ndarray, scale: float, *, antialiasing: bool = True) -> n
     for axis, n_in, n_out in ((h_axis, h, out_h), (w_axis, w, out_w)):
         m = weight_matrix(n_in, n_out, float(scale), antialiasing)
         out = np.moveaxis(np.tensordot(m, np.moveaxis(out, axis, 0), axes=(1, 0)), 0, axis)
+        if arr.dtype == np.uint8:
+            out = _to_uint8_like_matlab(out).astype(np.float64)
     if arr.dtype == np.uint8:
-        return np.clip(np.round(out), 0, 255).astype(np.uint8)
+        return out.astype(np.uint8)
     return out
+
+
+def _to_uint8_like_matlab(x: np.ndarray) -> np.ndarray:
+    """MATLAB's double → uint8: saturate to 0..255, round half away from zero (not numpy's
+    round-half-to-even)."""
+    return np.floor(np.clip(x, 0.0, 255.0) + 0.5).astype(np.uint8)
