@@ -202,12 +202,19 @@ def _pairs64(x: MetricInputs) -> tuple[np.ndarray, np.ndarray]:
     return a.astype(np.float64), b.astype(np.float64)
 
 
-def _psnr(x: MetricInputs) -> list[MetricResult]:
-    return [_with_params(psnr(*_pairs64(x), data_range=255.0), data_range=255, dtype="uint8")]
+# The SR protocol's options (see genbench.metrics.image_quality); the defaults score every channel
+# of the whole image, as psnr/ssim always did.
+PAIR_PROTOCOL_PARAMS = {"y_channel": False, "crop_border": 0}
 
 
-def _ssim(x: MetricInputs) -> list[MetricResult]:
-    return [_with_params(ssim(*_pairs64(x), data_range=255.0), data_range=255, dtype="uint8")]
+def _psnr(x: MetricInputs, *, y_channel: bool, crop_border: int) -> list[MetricResult]:
+    r = psnr(*_pairs64(x), data_range=255.0, y_channel=y_channel, crop_border=crop_border)
+    return [_with_params(r, data_range=255, dtype="uint8")]
+
+
+def _ssim(x: MetricInputs, *, y_channel: bool, crop_border: int) -> list[MetricResult]:
+    r = ssim(*_pairs64(x), data_range=255.0, y_channel=y_channel, crop_border=crop_border)
+    return [_with_params(r, data_range=255, dtype="uint8")]
 
 
 # ---------------------------------------------------------------------------- declarations
@@ -252,10 +259,14 @@ for _spec in (
                compute=_memorized, check=_memorized_check),
     MetricSpec("fid_inf", "FID extrapolated to infinitely many samples by a linear fit against 1/N (Chong & Forsyth 2020)",
                (_col("fid_inf", "FID∞", False),), ("image",), ("features",), compute=_fid_inf),
-    MetricSpec("psnr", "Peak signal-to-noise ratio of a model's outputs against their targets, dB",
-               (_col("psnr", "PSNR, dB", True),), ("image",), ("pairs",), needs_dataset=True, compute=_psnr),
-    MetricSpec("ssim", "Structural similarity of outputs against targets (11×11 Gaussian window, σ = 1.5)",
-               (_col("ssim", "SSIM", True),), ("image",), ("pairs",), needs_dataset=True, compute=_ssim),
+    MetricSpec("psnr", "Peak signal-to-noise ratio of a model's outputs against their targets, dB (options: "
+               "y_channel scores BT.601 luma, crop_border cuts pixels from each side, as SR papers do)",
+               (_col("psnr", "PSNR, dB", True),), ("image",), ("pairs",), needs_dataset=True,
+               params=dict(PAIR_PROTOCOL_PARAMS), compute=_psnr),
+    MetricSpec("ssim", "Structural similarity of outputs against targets (11×11 Gaussian window, σ = 1.5; "
+               "options y_channel and crop_border as for psnr)",
+               (_col("ssim", "SSIM", True),), ("image",), ("pairs",), needs_dataset=True,
+               params=dict(PAIR_PROTOCOL_PARAMS), compute=_ssim),
 ):
     register_metric(_spec)
 del _spec

@@ -6,6 +6,13 @@ K1 = 0.01, K2 = 0.03, an explicit ``data_range``, the SSIM map averaged after cr
 5-pixel border (scikit-image crops it because the filter there sees padding), and colour images
 scored per channel, then averaged. Because the cropped map only uses pixels whose window lies
 inside the image, we compute it directly as a *valid* separable convolution: no padding at all.
+This is also BasicSR's ``calculate_ssim`` (OpenCV's 11×11 Gaussian, ``[5:-5, 5:-5]`` of the map).
+
+The super-resolution protocol (Ledig et al., and BasicSR's ``test_y_channel``/``crop_border``)
+is two options of both metrics: ``crop_border`` pixels are cut from every side first, then with
+``y_channel`` a colour image is scored on its BT.601 luma (:func:`genbench.imaging.colour.rgb2y`,
+float64) and a greyscale one on its grey values. The defaults (no crop, every channel) leave the
+numbers exactly as they were.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import math
 import numpy as np
 import torch
 
+from genbench.imaging.colour import rgb2y
 from genbench.metrics import _inputs
 from genbench.metrics.result import MetricResult
 
@@ -52,14 +60,39 @@ def _image_pair(a, b, data_range, device) -> tuple[torch.Tensor, torch.Tensor, f
     return x, y, data_range
 
 
-def psnr_per_image(a, b, data_range, *, device=None) -> np.ndarray:
-    """10·log10(data_range² / MSE) per image, MSE over all channels and pixels (+inf for identical images).
+def _sr_view(x: torch.Tensor, y: torch.Tensor, data_range: float, y_channel, crop_border
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The border-cropped images, and their luma when ``y_channel`` (grey images stay grey)."""
+    if isinstance(crop_border, bool) or not isinstance(crop_border, (int, np.integer)) or crop_border < 0:
+        raise ValueError(f"crop_border: expected a non-negative integer, got {crop_border!r}")
+    if not isinstance(y_channel, (bool, np.bool_)):
+        raise ValueError(f"y_channel: expected True or False, got {y_channel!r}")
+    if crop_border:
+        h, w = x.shape[-2:]
+        if min(h, w) <= 2 * crop_border:
+            raise ValueError(f"a: images are {h}×{w}; cropping {crop_border} pixels from each border leaves nothing")
+        x = x[..., crop_border:-crop_border, crop_border:-crop_border]
+        y = y[..., crop_border:-crop_border, crop_border:-crop_border]
+    if y_channel:
+        channels = x.shape[1]
+        if channels == 3:
+            x = rgb2y(x, channel_axis=1, data_range=data_range).unsqueeze(1)
+            y = rgb2y(y, channel_axis=1, data_range=data_range).unsqueeze(1)
+        elif channels != 1:
+            raise ValueError(f"a: y_channel needs greyscale or RGB images, got {channels} channels")
+    return x, y
+
+
+def psnr_per_image(a, b, data_range, *, y_channel: bool = False, crop_border: int = 0, device=None) -> np.ndarray:
+    """10·log10(data_range² / MSE) per image, MSE over all channels and pixels (+inf for identical
+    images); ``crop_border`` and ``y_channel`` as in the module docstring.
 
     Where R² or the MSE would leave float64's normal range (1e200 or 1e-200 images), each
     difference is divided by a power of two t near its largest |difference| and
     PSNR = 20·log10 R − 10·log10 MSE(d/t) − 20·log10 t instead.
     """
     x, y, data_range = _image_pair(a, b, data_range, device)
+    x, y = _sr_view(x, y, data_range, y_channel, crop_border)
     diff = (x - y).flatten(1)
     mse = (diff**2).mean(dim=1).cpu().numpy()
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -109,9 +142,10 @@ def _blurred_moments(px: torch.Tensor, py: torch.Tensor, rows: torch.Tensor, col
     return (across @ rows).view(5, planes, cols.shape[1], rows.shape[1])
 
 
-def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
+def ssim_per_image(a, b, data_range, *, y_channel: bool = False, crop_border: int = 0, device=None) -> np.ndarray:
     """Mean SSIM per image (averaged over channels); see the module docstring for the definition."""
     x, y, data_range = _image_pair(a, b, data_range, device)
+    x, y = _sr_view(x, y, data_range, y_channel, crop_border)
     # SSIM is invariant to scaling images and data range together; a power of two is exact and
     # keeps the squares (and C1, C2) of 1e200 or 1e-200 images inside float64.
     scale = math.ldexp(1.0, math.frexp(data_range)[1])
@@ -145,24 +179,23 @@ def ssim_per_image(a, b, data_range, *, device=None) -> np.ndarray:
     return per_plane.reshape(n, c).mean(dim=1).cpu().numpy()
 
 
-def _summary(name: str, values: np.ndarray, data_range: float) -> MetricResult:
-    return MetricResult(
-        name, float(values.mean()), std=float(values.std()) if values.size > 1 else float("nan"),
-        params={"data_range": float(data_range), "n": int(values.size)},
-    )
-
-
-def psnr(a, b, data_range, *, device=None) -> MetricResult:
-    """Mean PSNR (dB) over images, std (ddof 0) over images. Identical pairs give +inf."""
-    values = psnr_per_image(a, b, data_range, device=device)
+def _summary(name: str, values: np.ndarray, data_range: float, y_channel: bool, crop_border: int) -> MetricResult:
+    params = {"data_range": float(data_range), "n": int(values.size), "y_channel": bool(y_channel),
+              "crop_border": int(crop_border)}
     if np.isinf(values).any():
-        finite = values[np.isfinite(values)]
-        return MetricResult("psnr", math.inf, std=float("nan"),
-                            params={"data_range": float(data_range), "n": int(values.size),
-                                    "identical_pairs": int(values.size - finite.size)})
-    return _summary("psnr", values, data_range)
+        return MetricResult(name, math.inf, std=float("nan"),
+                            params={**params, "identical_pairs": int((~np.isfinite(values)).sum())})
+    return MetricResult(name, float(values.mean()), std=float(values.std()) if values.size > 1 else float("nan"),
+                        params=params)
 
 
-def ssim(a, b, data_range, *, device=None) -> MetricResult:
+def psnr(a, b, data_range, *, y_channel: bool = False, crop_border: int = 0, device=None) -> MetricResult:
+    """Mean PSNR (dB) over images, std (ddof 0) over images. Identical pairs give +inf."""
+    values = psnr_per_image(a, b, data_range, y_channel=y_channel, crop_border=crop_border, device=device)
+    return _summary("psnr", values, data_range, y_channel, crop_border)
+
+
+def ssim(a, b, data_range, *, y_channel: bool = False, crop_border: int = 0, device=None) -> MetricResult:
     """Mean SSIM over images, std (ddof 0) over images."""
-    return _summary("ssim", ssim_per_image(a, b, data_range, device=device), data_range)
+    values = ssim_per_image(a, b, data_range, y_channel=y_channel, crop_border=crop_border, device=device)
+    return _summary("ssim", values, data_range, y_channel, crop_border)
