@@ -1,5 +1,7 @@
-"""``genbench eval`` (score samples against a dataset, a source or a statistics file) and
-``genbench stats`` (write pytorch-fid compatible μ/Σ statistics with genbench's provenance)."""
+"""``genbench eval`` (score samples against a dataset, a source or a statistics file; or outputs
+against their targets image by image: a folder paired by file name, or a super-resolution
+translator on a folder of HR images) and ``genbench stats`` (write pytorch-fid compatible μ/Σ
+statistics with genbench's provenance)."""
 
 from __future__ import annotations
 
@@ -52,7 +54,8 @@ def _add_run_options(p: argparse.ArgumentParser, *, n_default: int | None, n_hel
 def register(sub) -> None:
     p = sub.add_parser(
         "eval",
-        help="score samples (FID, KID, IS, PRDC, Parzen, modes) against a dataset, a source or a stats file",
+        help="score samples (FID, KID, IS, PRDC, Parzen, modes) against a dataset, a source or a stats file; "
+             "or outputs against their targets (PSNR, SSIM) image by image with --targets",
         description="Score SOURCE against a dataset split (--dataset) or a reference (--reference: "
                     "another source, or a statistics .npz made by `genbench stats` or pytorch-fid, "
                     "which allows only fid and is). Prints a table; --json writes the full protocol.",
@@ -61,10 +64,14 @@ def register(sub) -> None:
     ref = p.add_mutually_exclusive_group(required=True)
     ref.add_argument("--dataset", metavar="NAME", help="dataset to compare with (see `genbench datasets`)")
     ref.add_argument("--reference", metavar="OTHER", help="another source, or a statistics .npz (mu, sigma)")
+    ref.add_argument("--targets", metavar="DIR",
+                     help="a folder of target images: SOURCE is a folder of outputs paired with them by file name "
+                          "(sizes may differ from pair to pair), or, with --task srN, a translator given LR images "
+                          "made from these HR images; each pair is scored, then averaged over images")
     p.add_argument("--split", default="test", help="dataset split to compare with (default test)")
     p.add_argument("--metrics", metavar="LIST",
                    help="comma-separated, from fid,kid,is,prdc,parzen,modes (default: fid,kid,is,prdc for "
-                        "images, modes for points; fid with a statistics file)")
+                        "images, modes for points; fid with a statistics file; psnr,ssim with --targets)")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="FID bootstrap resamples for its std and 95%% CI (default 0: none)")
     p.add_argument("--json", metavar="OUT", help="write the result with its full protocol to this JSON file")
@@ -72,6 +79,16 @@ def register(sub) -> None:
                      "(default 10000; a stored source or split with fewer is used whole, with a warning)")
     _add_source_options(p)
     p.add_argument("--reference-range", metavar="LO,HI", help="like --range, for a float-array --reference")
+    g = p.add_argument_group("paired images (--targets)")
+    g.add_argument("--task", metavar="srN",
+                   help="super-resolution by N: HR targets trimmed to a multiple of N (right/bottom, MATLAB "
+                        "modcrop); a translator gets LR = MATLAB-bicubic HR ×1/N (uint8) and must return N× it; "
+                        "defaults --y-channel and --crop-border N")
+    g.add_argument("--crop-border", type=int, metavar="K",
+                   help="pixels cut from each border before scoring (default: N with --task srN, else 0)")
+    g.add_argument("--y-channel", action=argparse.BooleanOptionalAction, default=None,
+                   help="score RGB images on their BT.601 luma (grey images on grey values); default: on with "
+                        "--task srN, else off (--no-y-channel scores every RGB channel)")
     p.set_defaults(func=run_eval)
 
     s = sub.add_parser(
@@ -124,6 +141,13 @@ def run_eval(args: argparse.Namespace) -> int:
     from genbench.device import resolve_device
     from genbench.evaluate import _is_stats_file, evaluate, parse_metrics
 
+    if args.targets is not None:
+        return _run_paired(args)
+    given = [o for o, v in (("--task", args.task), ("--crop-border", args.crop_border), ("--y-channel", args.y_channel))
+             if v is not None]
+    if given:
+        raise GenbenchError(f"{given[0]} applies with --targets DIR (outputs scored against their targets image by "
+                            "image); a dataset's own task sets its protocol")
     metrics = parse_metrics(args.metrics)  # unknown names fail before any loading
     if args.dataset and args.reference_range:
         raise GenbenchError("--reference-range applies only with --reference")
@@ -149,6 +173,42 @@ def run_eval(args: argparse.Namespace) -> int:
         data_root=args.data_root, cache_dir=args.cache_dir, progress=args.progress, bootstrap=args.bootstrap,
     )
     print(result.format_table())
+    if args.json:
+        _save(result.save_json, args.json, "--json")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def _run_paired(args: argparse.Namespace) -> int:
+    """Outputs against targets image by image: a folder of outputs, or an SR translator (--task srN)."""
+    from genbench.device import resolve_device
+    from genbench.imaging.sr import parse_sr_task
+    from genbench.paired import PairProtocol, evaluate_folders, evaluate_sr_translator, format_pair_table, pair_metric_specs
+    from genbench.sources.checkpoint import is_checkpoint_dir
+
+    for option, value in (("--resize", args.resize), ("--latent-dim", args.latent_dim), ("--extractor", args.extractor),
+                          ("--reference-range", args.reference_range), ("--bootstrap", args.bootstrap or None)):
+        if value is not None:
+            raise GenbenchError(f"{option} does not apply with --targets (pairs are scored at their own size, "
+                                "with pair metrics only)")
+    scale = parse_sr_task(args.task) if args.task is not None else None
+    protocol = PairProtocol.make(scale, args.y_channel, args.crop_border)
+    pair_metric_specs(args.metrics, protocol)  # unknown or unpaired metrics fail before any reading
+    if args.json:
+        check_output_path(args.json, "--json")
+    device = resolve_device(args.device)
+    source = Path(args.source)
+    if source.is_dir() and not is_checkpoint_dir(source):
+        if args.value_range is not None:
+            raise GenbenchError(f"--range does not apply: {source} is a folder of 8-bit images")
+        result = evaluate_folders(source, args.targets, metrics=args.metrics, protocol=protocol, device=device)
+    else:
+        if scale is None:
+            raise GenbenchError(f"{args.source} is not a folder of outputs; a translator scored against --targets needs "
+                                "--task srN, which makes its LR inputs from the targets (other tasks: --dataset)")
+        result = evaluate_sr_translator(args.source, args.targets, scale=scale, metrics=args.metrics,
+                                        protocol=protocol, value_range=args.value_range, device=device)
+    print(format_pair_table(result))
     if args.json:
         _save(result.save_json, args.json, "--json")
         print(f"\nwrote {args.json}")

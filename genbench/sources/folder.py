@@ -188,3 +188,28 @@ class ImageFolderSource(SampleSource):
             "files": "recursive; suffixes " + ", ".join(IMAGE_SUFFIXES) + " (any case)",
             "skipped_files": self.skipped,
         }
+
+
+# Paired evaluation reads images of any size one at a time (SR test sets: Set5, BSD100, DIV2K);
+# 36 megapixels admits 8K frames and refuses what would take gigabytes once scored in float64.
+MAX_PAIR_PIXELS = 36_000_000
+
+
+def read_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
+    """One 8-bit image as uint8 C×H×W in its own channels (greyscale → 1, colour → 3, alpha
+    dropped), its size checked against ``max_pixels`` before any pixel is decoded."""
+    path = Path(path)
+    max_pixels = MAX_PAIR_PIXELS if max_pixels is None else max_pixels
+    try:
+        with _open_checked(path) as im:
+            w, h = im.size
+            if w * h > max_pixels:
+                raise GenbenchError(f"{path}: {h}×{w} pixels is more than genbench reads for one image "
+                                    f"({max_pixels / 1e6:g} megapixels)")
+            if im.mode not in GREY_MODES | COLOUR_MODES:
+                raise GenbenchError(f"{path}: image mode {im.mode!r} (16-bit or floating point) is not supported; "
+                                    "save 8-bit greyscale or RGB images")
+            arr = np.asarray(im.convert("L" if im.mode in GREY_MODES else "RGB"), dtype=np.uint8)
+    except _PIL_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
+    return arr[None] if arr.ndim == 2 else np.ascontiguousarray(arr.transpose(2, 0, 1))

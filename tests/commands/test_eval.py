@@ -298,3 +298,204 @@ def test_an_os_error_anywhere_is_one_line(capsys, monkeypatch):
     code, out, err = cli(capsys, "eval", "x.npz", "--dataset", "mnist-5k")
     assert code == 2
     assert err == "genbench eval: error: /runs/x/result.json: No space left on device\n"
+
+
+# ---------------------------------------------------------------------------- paired images (--targets)
+
+
+def _y(img_chw):
+    """BT.601 luma on 0..255 values, transcribed (MATLAB rgb2ycbcr's Y, float)."""
+    x = img_chw.astype(np.float64)
+    return 16.0 + (65.481 * x[0] + 128.553 * x[1] + 24.966 * x[2]) / 255.0 if x.shape[0] == 3 else x[0]
+
+
+def _psnr(a, b):
+    return 10 * np.log10(255.0**2 / np.mean((a - b) ** 2))
+
+
+def _save(folder, name, chw):
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(chw[0] if chw.shape[0] == 1 else chw.transpose(1, 2, 0)).save(folder / name)
+
+
+@pytest.fixture
+def sr_folders(tmp_path):
+    """HR crops of the shipped test photos of three different sizes (one greyscale, one not a
+    multiple of 4) and noisy 'outputs' of the trimmed HR."""
+    from genbench.data.photos import TEST, load_photos
+
+    rng = np.random.default_rng(0)
+    photos = load_photos(TEST)
+    crops = {"astronaut": (slice(0, 64), slice(0, 48)), "coffee": (slice(10, 50), slice(20, 102)),
+             "grace_hopper": (slice(5, 71), slice(0, 63))}
+    hr, out = {}, {}
+    for name, (rows, cols) in crops.items():
+        img = photos[name][rows, cols].transpose(2, 0, 1)
+        if name == "coffee":
+            img = img[1:2]  # greyscale
+        hr[name] = img
+        h, w = img.shape[1] - img.shape[1] % 4, img.shape[2] - img.shape[2] % 4
+        out[name] = np.clip(img[:, :h, :w] + rng.normal(0, 8, (img.shape[0], h, w)), 0, 255).astype(np.uint8)
+        _save(tmp_path / "hr", f"{name}.png", hr[name])
+        _save(tmp_path / "out", f"{name}.png", out[name])
+    return tmp_path, hr, out
+
+
+def test_paired_folders_score_each_pair_then_average(sr_folders, capsys):
+    tmp_path, hr, out = sr_folders
+    code, stdout, err = cli(capsys, "eval", tmp_path / "out", "--targets", tmp_path / "hr", "--task", "sr4",
+                            "--device", "cpu", "--json", tmp_path / "r.json")
+    assert code == 0, err
+    d = json.loads((tmp_path / "r.json").read_text())
+    p = d["protocol"]
+    assert p["y_channel"] is True and p["crop_border"] == 4 and p["task"] == "sr4" and p["scale"] == 4
+    assert "modcrop" in p["trim"] and p["resize"] is None and p["n_images"] == 3  # genbench made no inputs
+    expected = {}
+    for name in hr:
+        h, w = out[name].shape[1:]
+        t = _y(hr[name][:, :h, :w])[4:-4, 4:-4]
+        o = _y(out[name])[4:-4, 4:-4]
+        expected[name] = _psnr(t, o)
+        assert p["per_image"][name]["psnr"] == pytest.approx(expected[name], rel=1e-12)
+    v = np.array(list(expected.values()))
+    psnr = next(m for m in d["metrics"] if m["name"] == "psnr")
+    assert psnr["value"] == pytest.approx(v.mean(), rel=1e-12)
+    assert psnr["std"] == pytest.approx(v.std(ddof=1) / np.sqrt(3), rel=1e-9)
+    assert psnr["params"]["n_images"] == 3 and psnr["params"]["y_channel"] is True
+    assert [m["name"] for m in d["metrics"]] == ["psnr", "ssim"]
+    assert "3 pairs" in stdout and "psnr" in stdout and "±" in stdout and "Y channel" in stdout
+
+
+def test_paired_folders_rgb_mode_and_explicit_crop(sr_folders, capsys):
+    tmp_path, hr, out = sr_folders
+    code, _, err = cli(capsys, "eval", tmp_path / "out", "--targets", tmp_path / "hr", "--task", "sr4",
+                       "--no-y-channel", "--crop-border", "2", "--metrics", "psnr", "--device", "cpu",
+                       "--json", tmp_path / "r.json")
+    assert code == 0, err
+    d = json.loads((tmp_path / "r.json").read_text())
+    assert d["protocol"]["y_channel"] is False and d["protocol"]["crop_border"] == 2
+    name = "astronaut"
+    h, w = out[name].shape[1:]
+    t = hr[name][:, :h, :w][:, 2:-2, 2:-2].astype(np.float64)
+    assert d["protocol"]["per_image"][name]["psnr"] == pytest.approx(
+        _psnr(t, out[name][:, 2:-2, 2:-2].astype(np.float64)), rel=1e-12)
+
+
+def test_paired_folders_without_the_task_do_not_trim(sr_folders, capsys):
+    tmp_path, _, _ = sr_folders
+    code, _, err = cli(capsys, "eval", tmp_path / "out", "--targets", tmp_path / "hr", "--device", "cpu")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "coffee.png" in err and "40×80 (H×W)" in err and "40×82" in err and "--task srN" in err
+
+
+def _write_bicubic_plugin(tmp_path, monkeypatch, module, scale=4):
+    """An entry point whose translator is MATLAB-bicubic ×scale (a fresh module name per test:
+    imported modules stay cached)."""
+    (tmp_path / f"{module}.py").write_text(
+        "import torch\nfrom genbench.imaging.resize import imresize\n\n\ndef make():\n"
+        f"    return lambda x: torch.from_numpy(imresize(x.cpu().numpy(), {scale}))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_sr_translator_against_hr_folder_equals_its_saved_outputs(sr_folders, capsys, monkeypatch):
+    """The translator path (trim, MATLAB-bicubic LR, translate, score) gives what scoring the same
+    outputs saved to a folder gives: one code path for both."""
+    from genbench.imaging.resize import imresize
+
+    tmp_path, hr, _ = sr_folders
+    _write_bicubic_plugin(tmp_path, monkeypatch, "bicubic_x4_plugin")
+    code, stdout, err = cli(capsys, "eval", "bicubic_x4_plugin:make", "--task", "sr4", "--targets", tmp_path / "hr",
+                            "--device", "cpu", "--json", tmp_path / "t.json")
+    assert code == 0, err
+    for name, img in hr.items():  # the same bicubic ×4 of the LR, saved
+        h, w = img.shape[1] - img.shape[1] % 4, img.shape[2] - img.shape[2] % 4
+        _save(tmp_path / "bicubic", f"{name}.png", imresize(imresize(img[:, :h, :w][None], 1 / 4), 4)[0])
+    code, _, err = cli(capsys, "eval", tmp_path / "bicubic", "--task", "sr4", "--targets", tmp_path / "hr",
+                       "--device", "cpu", "--json", tmp_path / "f.json")
+    assert code == 0, err
+    t, f = (json.loads((tmp_path / n).read_text()) for n in ("t.json", "f.json"))
+    assert t["protocol"]["per_image"] == f["protocol"]["per_image"]
+    assert t["protocol"]["resize"] == "matlab-bicubic" and t["protocol"]["source"]["entry_point"] == "bicubic_x4_plugin:make"
+    assert t["protocol"]["source"]["inputs"]["n"] == 3 and t["protocol"]["source"]["inputs"]["scale"] == 4
+    assert "LR inputs by matlab-bicubic ×1/4" in stdout
+    assert 15 < t["metrics"][0]["value"] < 40
+
+
+def test_sr_translator_with_the_wrong_output_size_is_an_error(sr_folders, capsys, monkeypatch):
+    tmp_path, _, _ = sr_folders
+    _write_bicubic_plugin(tmp_path, monkeypatch, "bicubic_x2_plugin", scale=2)
+    code, _, err = cli(capsys, "eval", "bicubic_x2_plugin:make", "--task", "sr4", "--targets", tmp_path / "hr",
+                       "--device", "cpu")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "astronaut.png" in err and "×4 of its 16×12 input must be 64×48" in err
+
+
+def _pair_dirs(tmp_path, outputs: dict, targets: dict):
+    for name, img in outputs.items():
+        _save(tmp_path / "o", name, img)
+    for name, img in targets.items():
+        _save(tmp_path / "t", name, img)
+    return tmp_path / "o", tmp_path / "t"
+
+
+RGB = np.full((3, 16, 16), 100, np.uint8)
+GREY = np.full((1, 16, 16), 100, np.uint8)
+
+
+@pytest.mark.parametrize("outputs, targets, message", [
+    ({"a.png": RGB}, {"a.png": RGB, "b.png": RGB}, "1 target(s) have no output of the same name in .*o: b.png"),
+    ({"a.png": RGB, "c.png": RGB}, {"a.png": RGB}, "1 output(s) have no target of the same name in .*t: c.png"),
+    ({"a.png": RGB}, {"a.png": RGB[:, :12]}, "a.png is 16×16 (H×W) but its target .*a.png is 12×16"),
+    ({"a.png": np.stack([GREY[0], GREY[0] + 1, GREY[0]])}, {"a.png": GREY},
+     "o/a.png is RGB but its target .*t/a.png is greyscale: channel mismatch"),
+    ({"a.png": RGB, "a.bmp": RGB}, {"a.png": RGB}, "a.bmp and a.png have the same name|a.png and a.bmp have the same name"),
+])
+def test_paired_folders_that_do_not_match_are_one_line_errors(tmp_path, capsys, outputs, targets, message):
+    o, t = _pair_dirs(tmp_path, outputs, targets)
+    code, _, err = cli(capsys, "eval", o, "--targets", t, "--device", "cpu")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    import re
+
+    assert re.search(message.replace("(", r"\(").replace(")", r"\)"), err), err
+
+
+def test_unreadable_and_oversized_images_are_named(tmp_path, capsys, monkeypatch):
+    o, t = _pair_dirs(tmp_path, {"a.png": RGB}, {"a.png": RGB})
+    (o / "a.png").write_bytes(b"not a png")
+    code, _, err = cli(capsys, "eval", o, "--targets", t, "--device", "cpu")
+    assert code == 2 and "a.png: not a readable image" in err
+    _save(o, "a.png", RGB)
+    monkeypatch.setattr("genbench.sources.folder.MAX_PAIR_PIXELS", 255)
+    code, _, err = cli(capsys, "eval", o, "--targets", t, "--device", "cpu")
+    assert code == 2 and "16×16 pixels is more than genbench reads for one image" in err
+
+
+def test_grey_target_with_a_three_identical_channel_output_is_scored_as_grey(tmp_path, capsys):
+    noisy = GREY.copy()
+    noisy[0, ::2] += 10
+    o, t = _pair_dirs(tmp_path, {"a.png": np.repeat(noisy, 3, axis=0)}, {"a.png": GREY})
+    code, out, err = cli(capsys, "eval", o, "--targets", t, "--y-channel", "--device", "cpu", "--metrics", "psnr",
+                         "--json", tmp_path / "r.json")
+    assert code == 0, err
+    d = json.loads((tmp_path / "r.json").read_text())
+    assert d["protocol"]["per_image"]["a"]["psnr"] == pytest.approx(_psnr(GREY[0].astype(float), noisy[0].astype(float)))
+    assert d["protocol"]["channels_reduced"] == ["a"] and "identical channels" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["{d}/o", "--targets", "{d}/t", "--metrics", "fid"], "metric 'fid' does not score an output against its target"),
+    (["{d}/o", "--targets", "{d}/t", "--crop-border", "-1"], "crop border must be a non-negative integer"),
+    (["{d}/o", "--targets", "{d}/t", "--task", "edges"], "task 'edges' is not a super-resolution task"),
+    (["{d}/o", "--targets", "{d}/t", "--resize", "8x8"], "--resize does not apply with --targets"),
+    (["{d}/o", "--dataset", "mnist-5k", "--crop-border", "4"], "--crop-border applies with --targets"),
+    (["{d}/o", "--dataset", "mnist-5k", "--task", "sr4"], "--task applies with --targets"),
+    (["some_module:make", "--targets", "{d}/t"], "some_module:make is not a folder of outputs; .* needs --task srN"),
+    (["{d}/o", "--targets", "{d}/t", "--task", "sr4", "--crop-border", "9"], "cropping 9 pixels from each border"),
+])
+def test_paired_option_errors(tmp_path, capsys, argv, message):
+    _pair_dirs(tmp_path, {"a.png": RGB}, {"a.png": RGB})
+    code, _, err = cli(capsys, "eval", *[a.format(d=tmp_path) for a in argv], "--device", "cpu")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    import re
+
+    assert re.search(message, err), err
