@@ -47,3 +47,30 @@ def degrade(hr: np.ndarray, scale: int) -> np.ndarray:
     if hr.shape[1] % scale or hr.shape[2] % scale:
         raise GenbenchError(f"degrade: {hr.shape[1]}×{hr.shape[2]} is not a multiple of the scale {scale}; trim it first")
     return imresize(hr[None], 1.0 / scale)[0]
+
+
+def bicubic_upscaler(scale: int):
+    """The bicubic baseline as a translator (uint8 N×C×H×W tensor in, MATLAB-bicubic ×scale out),
+    the reference row of every SR table."""
+    import torch
+
+    def upscale(images):
+        arr = images.cpu().numpy() if hasattr(images, "cpu") else np.asarray(images)
+        if arr.dtype != np.uint8:
+            raise GenbenchError(f"the bicubic upscaler takes uint8 images, got {arr.dtype} (do not pass --range)")
+        return torch.from_numpy(imresize(arr, scale))
+
+    return upscale
+
+
+# Entry points: ``genbench eval genbench.imaging.sr:bicubic_x4 --task sr4 --targets Set5/HR``.
+def bicubic_x2():
+    return bicubic_upscaler(2)
+
+
+def bicubic_x3():
+    return bicubic_upscaler(3)
+
+
+def bicubic_x4():
+    return bicubic_upscaler(4)

@@ -499,3 +499,26 @@ def test_paired_option_errors(tmp_path, capsys, argv, message):
     import re
 
     assert re.search(message, err), err
+
+
+def test_bicubic_x4_entry_point_on_the_shipped_test_photos_gives_the_readme_figure(tmp_path, capsys):
+    """The README's bicubic ×4 figure on the shipped test photos, recomputed through the command
+    and checked per image against the transcribed Y-PSNR of the same outputs."""
+    from genbench.data.photos import TEST, load_photos
+    from genbench.imaging.resize import imresize
+
+    photos = load_photos(TEST)
+    for name, img in photos.items():
+        _save(tmp_path / "hr", f"{name}.png", img.transpose(2, 0, 1))
+    code, _, err = cli(capsys, "eval", "genbench.imaging.sr:bicubic_x4", "--task", "sr4", "--targets", tmp_path / "hr",
+                       "--device", "cpu", "--json", tmp_path / "r.json")
+    assert code == 0, err
+    d = json.loads((tmp_path / "r.json").read_text())
+    for name, img in photos.items():
+        hr = img.transpose(2, 0, 1)
+        sr = imresize(imresize(hr[None], 1 / 4), 4)[0]
+        expected = _psnr(_y(hr)[4:-4, 4:-4], _y(sr)[4:-4, 4:-4])
+        assert d["protocol"]["per_image"][name]["psnr"] == pytest.approx(expected, rel=1e-12)
+    psnr, ssim = d["metrics"]
+    assert round(psnr["value"], 2) == 26.03 and round(psnr["std"], 2) == 0.77  # README, "Super-resolution protocol"
+    assert round(ssim["value"], 3) == 0.790 and round(ssim["std"], 3) == 0.037
