@@ -21,7 +21,6 @@ decoding (:func:`genbench.sources.folder.read_image`).
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -36,8 +35,6 @@ from genbench.imaging import sr
 from genbench.metrics import registry
 from genbench.metrics.result import MetricResult
 from genbench.sources.folder import IMAGE_SUFFIXES, list_images, read_image
-
-log = logging.getLogger(__name__)
 
 DEFAULT_METRICS = ("psnr", "ssim")
 # What the two options are when a metric does not declare them (and so cannot honour them).

@@ -522,3 +522,14 @@ def test_bicubic_x4_entry_point_on_the_shipped_test_photos_gives_the_readme_figu
     psnr, ssim = d["metrics"]
     assert round(psnr["value"], 2) == 26.03 and round(psnr["std"], 2) == 0.77  # README, "Super-resolution protocol"
     assert round(ssim["value"], 3) == 0.790 and round(ssim["std"], 3) == 0.037
+
+
+def test_identical_pairs_give_infinite_psnr_written_as_null(tmp_path, capsys):
+    img = np.random.default_rng(1).integers(0, 256, (3, 20, 20), dtype=np.uint8)
+    o, t = _pair_dirs(tmp_path, {"a.png": img}, {"a.png": img})
+    code, out, err = cli(capsys, "eval", o, "--targets", t, "--device", "cpu", "--json", tmp_path / "r.json")
+    assert code == 0, err
+    d = json.loads((tmp_path / "r.json").read_text())
+    psnr, ssim = d["metrics"]
+    assert psnr["value"] is None and psnr["params"]["identical_pairs"] == 1
+    assert ssim["value"] == pytest.approx(1.0) and ssim["std"] is None  # one image: no standard error
