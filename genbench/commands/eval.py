@@ -191,7 +191,10 @@ def _run_paired(args: argparse.Namespace) -> int:
         if value is not None:
             raise GenbenchError(f"{option} does not apply with --targets (pairs are scored at their own size, "
                                 "with pair metrics only)")
-    scale = parse_sr_task(args.task) if args.task is not None else None
+    try:
+        scale = parse_sr_task(args.task) if args.task is not None else None
+    except GenbenchError as exc:
+        raise GenbenchError(f"{exc}; --targets scores super-resolution only (other tasks: a --dataset)") from None
     protocol = PairProtocol.make(scale, args.y_channel, args.crop_border)
     pair_metric_specs(args.metrics, protocol)  # unknown or unpaired metrics fail before any reading
     if args.json:

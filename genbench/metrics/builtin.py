@@ -207,12 +207,12 @@ def _pairs64(x: MetricInputs) -> tuple[np.ndarray, np.ndarray]:
 PAIR_PROTOCOL_PARAMS = {"y_channel": False, "crop_border": 0}
 
 
-def _psnr(x: MetricInputs, *, y_channel: bool, crop_border: int) -> list[MetricResult]:
+def _psnr(x: MetricInputs, *, y_channel: bool = False, crop_border: int = 0) -> list[MetricResult]:
     r = psnr(*_pairs64(x), data_range=255.0, y_channel=y_channel, crop_border=crop_border)
     return [_with_params(r, data_range=255, dtype="uint8")]
 
 
-def _ssim(x: MetricInputs, *, y_channel: bool, crop_border: int) -> list[MetricResult]:
+def _ssim(x: MetricInputs, *, y_channel: bool = False, crop_border: int = 0) -> list[MetricResult]:
     r = ssim(*_pairs64(x), data_range=255.0, y_channel=y_channel, crop_border=crop_border)
     return [_with_params(r, data_range=255, dtype="uint8")]
 
