@@ -216,6 +216,7 @@ def _l1(x: MetricInputs) -> list[MetricResult]:
 
 
 # ---------------------------------------------------------------------------- image-to-image task metrics
+IMAGE_TO_IMAGE_METRICS = ("l1", "task_accuracy", "hole", "cycle_psnr", "inverse", "source_only_accuracy")
 # Scored by the image-to-image protocols (genbench.translations), which know what each output
 # should be: its target, its input's class, its hole. The task's classifier is the extractor.
 
