@@ -46,7 +46,8 @@ from genbench.overrides import apply_overrides
 from genbench.provenance import environment
 from genbench.results import REAL_LABEL
 from genbench.suite import Evaluation, Suite
-from genbench.translations import Translations, evaluate_translations, task_of, translation_split
+from genbench.translations import (FEATURE_METRICS, MIN_FEATURE_IMAGES, Translations, evaluate_translations, task_of,
+                                   translation_split)
 
 log = logging.getLogger(__name__)
 
@@ -624,11 +625,17 @@ class Runner:
                                      if _per_image(m["name"]) else m for m in evaluation.get("metrics", [])]
             return {"evaluation": evaluation}
 
+        # the networks' identities key the scores; only those the protocol will run are looked up
+        # (an SR split of a few photos computes no FID, so needs no Inception weights)
+        n = min(ev.n, len(split.inputs))
+        features = n >= MIN_FEATURE_IMAGES and any(m in FEATURE_METRICS + ("inverse",) for m in ev.metrics)
+        classifier = any(m in ("task_accuracy", "source_only_accuracy", "inverse") for m in ev.metrics)
         evaluated = self._step(outcome, job, "evaluate",
                                {"translations": translated["key"], "protocol": {**_protocol(ev), "sr_mode": ev.sr_mode},
                                 "task": task.to_dict(), "dataset": ds.fingerprint.to_dict(), "seed": job.seed,
-                                "extractor": self.extractor(job.dataset),
-                                "classifier": self.backend.classifier_identity(task.classifier)}, evaluate)
+                                "extractor": self.extractor(job.dataset) if features else None,
+                                "classifier": self.backend.classifier_identity(task.classifier) if classifier else None},
+                               evaluate)
         return translated, path, evaluated
 
     def _translated(self, ckpt: Path, images: np.ndarray, seed: int, inverse: bool, expected: tuple,
