@@ -46,7 +46,7 @@ from genbench.overrides import apply_overrides
 from genbench.provenance import environment
 from genbench.results import REAL_LABEL
 from genbench.suite import Evaluation, Suite
-from genbench.translations import (FEATURE_METRICS, MIN_FEATURE_IMAGES, Translations, evaluate_translations, task_of,
+from genbench.translations import (FEATURE_METRICS, FIGURE_EXAMPLES, MIN_FEATURE_IMAGES, Translations, evaluate_translations, task_of,
                                    translation_split)
 
 log = logging.getLogger(__name__)
@@ -602,7 +602,11 @@ class Runner:
                 tr.inverse_outputs = self._translated(ckpt, split.samples[:nb], job.seed, True,
                                                       split.inputs.shape[1:], where)
                 tr.cycle = self._translated(ckpt, out, job.seed, True, split.inputs.shape[1:], where)
-            _save_npz(path, **tr.arrays())
+            # the first inputs and targets ride along for the leaderboard's input | output | target figure
+            k = min(FIGURE_EXAMPLES, n)
+            examples = {"example_inputs": split.inputs[:k], **({"example_targets": split.samples[:k]}
+                                                               if task.kind != "unpaired" else {})}
+            _save_npz(path, **tr.arrays(), **examples)
             held["tr"] = tr
             return {"n": n, "split": ev.split, "inverse": inverse}
 

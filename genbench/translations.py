@@ -45,6 +45,7 @@ from genbench.metrics.result import MetricResult
 # about the model (photos-sr4's test split holds a handful of photos): skipped with that reason.
 MIN_FEATURE_IMAGES = 50
 SR_MODES = ("y", "rgb")
+FIGURE_EXAMPLES = 8  # inputs (and targets) stored beside the outputs for the leaderboard's figure
 
 PAIR_METRICS = ("psnr", "ssim", "l1")
 FEATURE_METRICS = ("fid", "kid", "prdc")
@@ -202,7 +203,7 @@ class _Scorer:
         task, s, tr = self.task, self.s, self.tr
         defined = TASK_METRICS[task.kind]
         if name not in defined:
-            self.skipped[name] = f"not part of the {task.kind} protocol (defined there: {', '.join(defined)})"
+            self.skipped[name] = f"not part of the {task.kind} protocol"
             return
         why = registry.unavailable(name, "image", dataset=self.dataset)
         if why is not None:
