@@ -46,8 +46,8 @@ from genbench.overrides import apply_overrides
 from genbench.provenance import environment
 from genbench.results import REAL_LABEL
 from genbench.suite import Evaluation, Suite
-from genbench.translations import (FEATURE_METRICS, FIGURE_EXAMPLES, MIN_FEATURE_IMAGES, Translations, evaluate_translations, task_of,
-                                   translation_split)
+from genbench.translations import (FEATURE_METRICS, FIGURE_EXAMPLES, MIN_FEATURE_IMAGES, Translations,
+                                   evaluate_translations, task_of, translation_split)
 
 log = logging.getLogger(__name__)
 
@@ -635,7 +635,7 @@ class Runner:
         features = n >= MIN_FEATURE_IMAGES and any(m in FEATURE_METRICS + ("inverse",) for m in ev.metrics)
         classifier = any(m in ("task_accuracy", "source_only_accuracy", "inverse") for m in ev.metrics)
         evaluated = self._step(outcome, job, "evaluate",
-                               {"translations": translated["key"], "protocol": {**_protocol(ev), "sr_mode": ev.sr_mode},
+                               {"translations": translated["key"], "protocol": {**_protocol(ev), "sr_mode": ev.sr_mode if task.kind == "sr" else None},
                                 "task": task.to_dict(), "dataset": ds.fingerprint.to_dict(), "seed": job.seed,
                                 "extractor": self.extractor(job.dataset) if features else None,
                                 "classifier": self.backend.classifier_identity(task.classifier) if classifier else None},
