@@ -379,6 +379,9 @@ def _choose_metrics(requested: list[str] | None, src, ref: _Reference) -> list[r
         spec = registry.METRICS[name]
         if why is None and spec.compute is None:
             why = "it is declared without a compute function"
+        if why is None and name in IMAGE_TO_IMAGE_METRICS and name != "l1":
+            why = ("it is part of an image-to-image task's protocol, which the suite runner scores knowing each "
+                   "output's input, target and class (genbench.translations)")
         if why is None and "pairs" in spec.inputs_for(ref.kind) and not callable(getattr(src, "translate", None)):
             why = ("it scores a model's outputs against their targets, and this source gives samples, not "
                    "translations (the suite runner scores a model's reconstructions with evaluate_reconstructions)")

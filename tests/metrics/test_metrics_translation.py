@@ -70,3 +70,11 @@ def test_crop_region_refuses_a_region_outside_the_image():
     np.testing.assert_array_equal(crop_region(x, (1, 2, 2, 2)), [[[[6, 7], [10, 11]]]])
     with pytest.raises(ValueError, match="does not lie inside 4×4 images"):
         crop_region(x, (3, 0, 2, 2))
+
+
+def test_evaluate_refuses_the_task_metrics_it_cannot_pair_with_inputs_and_classes():
+    from genbench.evaluate import evaluate
+
+    ds = _hole_dataset((1, 1, 11, 11))
+    with pytest.raises(GenbenchError, match="'hole' cannot be computed here: it is part of an image-to-image task"):
+        evaluate(np.zeros((2, 1, 12, 12), np.uint8), dataset=ds, metrics="hole", n=2)
