@@ -121,8 +121,11 @@ def test_sr_task_crops_the_scale_records_the_mode_and_skips_fid_on_few_images(tm
     res = _result(tmp_path, "fake-sr")
     m = _metrics(res)
     assert m["psnr"]["params"]["y_channel"] is True and m["psnr"]["params"]["crop_border"] == 2
+    # trained on 16×16 patches, scored on the whole 28×28 test digits
+    assert DATASETS["fake-sr"].image_shape == (1, 16, 16)
     ds = DATASETS["fake-sr"].split("test")
     up = ds.inputs.repeat(2, axis=2).repeat(2, axis=3)
+    assert up.shape[2:] == (28, 28)
     by_hand = psnr_per_image(ds.samples[..., 2:-2, 2:-2].astype(float), up[..., 2:-2, 2:-2].astype(float), 255.0)
     assert m["psnr"]["value"] == pytest.approx(by_hand.mean())
     assert res["protocol"]["sr_mode"] == "y" and "fewer than 50" in res["protocol"]["skipped"]["fid"]

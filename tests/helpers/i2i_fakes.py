@@ -34,7 +34,8 @@ def _holed(x):
 
 
 def _down2(x):
-    return x.reshape(len(x), 1, 14, 2, 14, 2).mean(axis=(3, 5)).round().astype(np.uint8)
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5)).round().astype(np.uint8)
 
 
 def make_datasets() -> dict[str, Dataset]:
@@ -50,7 +51,9 @@ def make_datasets() -> dict[str, Dataset]:
         Split(xs, ys, inputs=255 - xs), Split(xt[:40], yt[:40], inputs=255 - xt[:40]))
     add("fake-hole", Task("inpainting", hole=HOLE, classifier="mnist-classifier"),
         Split(xs, ys, inputs=_holed(xs)), Split(xt[:40], yt[:40], inputs=_holed(xt[:40])))
-    add("fake-sr", Task("sr", scale=2), Split(xs[:4], inputs=_down2(xs[:4])), Split(xt[:8], inputs=_down2(xt[:8])))
+    # SR trains on 16×16 HR patches and is tested on whole 28×28 digits (a fully convolutional model)
+    patches = xt[:8, :, 6:22, 6:22]
+    add("fake-sr", Task("sr", scale=2), Split(xs[:4], inputs=_down2(xs[:4])), Split(patches, inputs=_down2(patches)))
     # unpaired: A = 60 digits, B = 70 inverted digits made from other source digits
     add("fake-unpaired", Task("unpaired", classifier="mnist-classifier"),
         Split(255 - xa[100:170], ya[100:170], inputs=xs, paired=False, input_labels=ys),
