@@ -16,7 +16,7 @@ from genbench.report.translations import comparison_png, region
 @pytest.fixture(scope="module")
 def html(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("i2i-report")
-    summary, _ = run(tmp, suite(tmp, "[fake-edges, fake-unpaired]"))
+    summary, _ = run(tmp, suite(tmp, "[fake-edges, fake-unpaired]", extra="  - broken\n"))
     assert summary.ok, [o.error for o in summary.failed]
     return render_report(tmp / "run", tmp / "out").read_text(), tmp
 
@@ -31,7 +31,7 @@ def test_report_shows_input_output_target_rows_per_model(html):
     page, _ = html
     assert "<h3>input | output | target</h3>" in page  # fake-edges (paired)
     assert "<h3>input A | A → B | A → B → A</h3>" in page  # fake-unpaired, the model has an inverse
-    assert page.count('class="card i2i"') == 2
+    assert page.count('class="card i2i"') == 4  # two models on two datasets
     img = _figure(page, "oracle")
     # 4 example rows × 3 columns of 28×28 digits zoomed ×5 (140 px), 3-px gaps
     assert img.size == (3 * 143 + 3, 4 * 143 + 3)
@@ -53,6 +53,10 @@ def test_report_states_the_task_protocol_and_directions(html):
     assert "Not scored: <code>hole</code>" in page  # the edges task has no hole, and says so
     md = write_table(tmp / "run", tmp / "out", "md").read_text()
     assert "l1 ↓" in md and "cycle_psnr ↑" in md
+    # the oracle's outputs equal their targets: PSNR +∞ (stored as null), shown and ranked as such
+    assert "| oracle | 1 | **∞** |" in md
+    assert r"\textbf{$\infty$}" in write_table(tmp / "run", tmp / "out", "latex").read_text()
+    assert 'data-value="Infinity"' in page
 
 
 def test_sr_crop_is_a_fixed_centre_region_zoomed_by_nearest_neighbour():
