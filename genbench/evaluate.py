@@ -29,6 +29,7 @@ from genbench.errors import GenbenchError
 from genbench.features import default_extractor, get_extractor
 from genbench.formatting import number
 from genbench.metrics import registry
+from genbench.metrics.builtin import IMAGE_TO_IMAGE_METRICS
 from genbench.jsonable import jsonable
 from genbench.metrics.result import MetricResult
 from genbench.provenance import environment
@@ -378,6 +379,9 @@ def _choose_metrics(requested: list[str] | None, src, ref: _Reference) -> list[r
         spec = registry.METRICS[name]
         if why is None and spec.compute is None:
             why = "it is declared without a compute function"
+        if why is None and name in IMAGE_TO_IMAGE_METRICS and name != "l1":
+            why = ("it is part of an image-to-image task's protocol, which the suite runner scores knowing each "
+                   "output's input, target and class (genbench.translations)")
         if why is None and "pairs" in spec.inputs_for(ref.kind) and not callable(getattr(src, "translate", None)):
             why = ("it scores a model's outputs against their targets, and this source gives samples, not "
                    "translations (the suite runner scores a model's reconstructions with evaluate_reconstructions)")
@@ -541,11 +545,17 @@ def evaluate_reconstructions(originals, reconstructions, metrics=None) -> list[M
     names some of them (default: all).
     """
     pairs = _checked_pairs(_as_numpy(originals), _as_numpy(reconstructions), "originals", "reconstructions")
-    names = parse_metrics(metrics) or [m.name for m in registry.METRICS.values() if "pairs" in m.inputs_for("image")]
+    # The default leaves out the image-to-image family's metrics: the reconstruction columns of
+    # existing runs stay what they were, and hole/cycle metrics need a task's dataset.
+    names = parse_metrics(metrics) or [m.name for m in registry.METRICS.values() if "pairs" in m.inputs_for("image")
+                                       and m.name not in IMAGE_TO_IMAGE_METRICS]
     specs = [registry.METRICS[n] for n in names]
     for spec in specs:
         if spec.inputs_for("image") != ("pairs",) or spec.compute is None:
             raise GenbenchError(f"metric {spec.name!r} does not score (target, output) pairs")
+        if spec.check is not None:
+            raise GenbenchError(f"metric {spec.name!r} scores an image-to-image task's outputs "
+                                "(the suite runner computes it on a dataset with a task), not reconstructions")
     return _compute(specs, registry.MetricInputs(kind="image", pairs=pairs))
 
 

@@ -151,6 +151,13 @@ def protocol_differences(baseline: dict, current: dict) -> list[str]:
             if bp.get(k) != cp.get(k):
                 diffs.append(f"{ds}: {'sample count n' if k == 'n' else 'reference split'} "
                              f"{bp.get(k)!r} (baseline) ≠ {cp.get(k)!r} (current)")
+        # image-to-image results: the task, its classifier and the SR scoring mode are the protocol too
+        if bp.get("task") != cp.get("task"):
+            diffs.append(f"{ds}: image-to-image task {bp.get('task')} (baseline) ≠ {cp.get('task')} (current)")
+        if _norm(bp.get("classifier")) != _norm(cp.get("classifier")):
+            diffs.append(f"{ds}: task classifier {bp.get('classifier')} (baseline) ≠ {cp.get('classifier')} (current)")
+        if bp.get("sr_mode") != cp.get("sr_mode"):
+            diffs.append(f"{ds}: SR scoring mode {bp.get('sr_mode')!r} (baseline) ≠ {cp.get('sr_mode')!r} (current)")
     return diffs
 
 

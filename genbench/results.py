@@ -226,13 +226,19 @@ def protocol_identity(result: dict) -> dict:
     p = result.get("protocol", {})
     ds = p.get("dataset") or {}
     extractor = p.get("extractor_identity") or p.get("extractor")
-    return {
+    identity = {
         "dataset": {"name": ds.get("name"), "sha256": ds.get("sha256"), "sizes": ds.get("sizes")},
         "extractor": extractor,
         "n": p.get("n"),
         "split": p.get("split"),
         "metrics": p.get("metrics"),
     }
+    if p.get("task") is not None:  # image-to-image results: the task's protocol (and its options)
+        identity["task"] = p["task"]
+        identity["classifier"] = p.get("classifier")
+        if p.get("sr_mode") is not None:
+            identity["sr_mode"] = p["sr_mode"]
+    return identity
 
 
 def load_summary(path_or_run: str | Path) -> dict:

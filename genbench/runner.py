@@ -1,4 +1,5 @@
-"""Running a suite: plan (dataset × model × seed) jobs, then train → sample → evaluate each.
+"""Running a suite: plan (dataset × model × seed) jobs, then train → sample → evaluate each
+(an image-to-image model on a dataset with a task: train → translate → evaluate by the task).
 
 Every step (train, sample, evaluate, reconstruct) goes through one cached-step helper: its
 output is keyed by a hash of its configuration, its inputs' keys (fingerprints) and the code
@@ -45,6 +46,8 @@ from genbench.overrides import apply_overrides
 from genbench.provenance import environment
 from genbench.results import REAL_LABEL
 from genbench.suite import Evaluation, Suite
+from genbench.translations import (FEATURE_METRICS, FIGURE_EXAMPLES, MIN_FEATURE_IMAGES, Translations,
+                                   evaluate_translations, task_of, translation_split)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,27 @@ class Backend(Protocol):
                  device: str, cache_dir: str | None, data_root: str | None, progress: bool) -> dict: ...
 
     def evaluate_reconstructions(self, originals: np.ndarray, reconstructions: np.ndarray) -> list[MetricResult]: ...
+
+    # ---- image-to-image models. A backend without ``conditioning`` serves only models that do
+    # not condition on images (the runner reads its absence as "none" for every model).
+
+    def conditioning(self, model: str) -> str:
+        """'none', 'class' or 'image' (baselines.spec.CONDITIONING)."""
+        ...
+
+    def has_inverse(self, model: str) -> bool: ...
+
+    def translate_images(self, checkpoint: Path, images: np.ndarray, *, seed: int, device: str,
+                         inverse: bool = False) -> np.ndarray:
+        """An image-conditioned model's outputs for ``images`` (``inverse``: target → input domain)."""
+        ...
+
+    def classifier_identity(self, name: str | None) -> dict | None:
+        """Name and weights hash of a task's classifier (part of the evaluation's cache key)."""
+        ...
+
+    def evaluate_translations(self, translations: Translations, dataset: Dataset, evaluation: Evaluation, *,
+                              seed: int, device: str, cache_dir: str | None, progress: bool) -> dict: ...
 
 
 class GenbenchBackend:
@@ -129,6 +153,26 @@ class GenbenchBackend:
     def evaluate_reconstructions(self, originals, reconstructions):
         return evaluate_reconstructions(originals, reconstructions)
 
+    def conditioning(self, model):
+        return baselines.MODELS[model].conditioning
+
+    def has_inverse(self, model):
+        return bool(baselines.MODELS[model].has_inverse)
+
+    def translate_images(self, checkpoint, images, *, seed, device, inverse=False):
+        return baselines.load(checkpoint, device=device).translate(images, seed=seed, inverse=inverse)
+
+    def classifier_identity(self, name):
+        return None if name is None else get_extractor(name).identity.to_dict()
+
+    def evaluate_translations(self, translations, dataset, evaluation, *, seed, device, cache_dir, progress):
+        return evaluate_translations(
+            translations, dataset, split=evaluation.split, metrics=list(evaluation.metrics),
+            extractor=evaluation.extractor, sr_mode=evaluation.sr_mode, seed=seed, device=device,
+            batch_size=evaluation.batch_size, bootstrap=evaluation.bootstrap, cache_dir=cache_dir, progress=progress,
+            n_reference=evaluation.n,
+        )
+
 
 # --------------------------------------------------------------------------- plan
 
@@ -152,8 +196,9 @@ class Job:
         return {"dataset": self.dataset, "label": self.label, "model": self.model, "seed": self.seed}
 
 
-def plan(suite: Suite, only: list[str] | None = None) -> list[Job]:
-    """Model jobs in suite order, then the real-data rows (one per dataset and seed)."""
+def plan(suite: Suite, only: list[str] | None = None, no_real_row: frozenset[str] = frozenset()) -> list[Job]:
+    """Model jobs in suite order, then the real-data rows (one per dataset and seed), except for
+    the datasets in ``no_real_row`` (image-to-image tasks: see :data:`NO_REAL_ROW`)."""
     labels = [m.label for m in suite.models]
     if only:
         for o in only:
@@ -161,8 +206,19 @@ def plan(suite: Suite, only: list[str] | None = None) -> list[Job]:
                 raise GenbenchError(f"--only {o!r}: no such model in {suite.path}; models: {', '.join(labels)}")
         labels = [l for l in labels if l in only]
     jobs = [Job(d, l, suite.model(l).model, s) for d in suite.datasets for l in labels for s in suite.seeds]
-    jobs += [Job(d, REAL_LABEL, None, s) for d in suite.datasets for s in suite.seeds]
+    jobs += [Job(d, REAL_LABEL, None, s) for d in suite.datasets if d not in no_real_row for s in suite.seeds]
     return jobs
+
+
+# Why an image-to-image dataset has no real-data row. Its targets scored as outputs are the
+# trivial ceiling (PSNR ∞, SSIM 1, L1 0, and FID against themselves 0): a row of no information.
+# Held-out targets from another split are not outputs for these inputs, so the pair metrics do
+# not exist for them, and the inputs (e.g. upscaled LR images) are a model, not real data: the SR
+# tables' reference row is the `bicubic` model, and unpaired tasks carry the classifier's
+# source-only accuracy as a column.
+NO_REAL_ROW = ("none for image-to-image tasks: targets scored against themselves are the trivial ceiling "
+               "(PSNR ∞, SSIM 1, L1 0, FID 0); the reference rows are models (bicubic for SR) and, for unpaired "
+               "tasks, the source_only_accuracy column")
 
 
 def step_key(kind: str, payload: dict) -> str:
@@ -291,15 +347,32 @@ class Runner:
                 f"{self.suite.path}: model {spec.label!r} ({spec.model}) handles {'/'.join(kinds)} data, "
                 f"but dataset {job.dataset!r} is {ds.kind} data"
             )
+        translates = self._conditioning(spec.model) == "image"
+        if translates and ds.task is None:
+            raise GenbenchError(f"{self.suite.path}: model {spec.label!r} ({spec.model}) translates images, but "
+                                f"dataset {job.dataset!r} declares no image-to-image task to score it by")
+        if ds.task is not None and not translates:
+            raise GenbenchError(f"{self.suite.path}: dataset {job.dataset!r} is a {ds.task.kind} task, but model "
+                                f"{spec.label!r} ({spec.model}) does not condition on images")
+        if translates:
+            translation_split(ds, self.suite.evaluation.split)  # no inputs to translate: fail now
         default = self.backend.default_config(spec.model, ds, self.suite.profile)
         config = apply_overrides(default, dict(spec.overrides), f"{self.suite.path}: models[{spec.label}].overrides")
         return {"config": config, "steps": spec.steps or self.suite.steps}
 
     # ---- the run
 
+    def _conditioning(self, model: str) -> str:
+        conditioning = getattr(self.backend, "conditioning", None)  # see Backend: absent → no image models
+        return "none" if conditioning is None else conditioning(model)
+
+    def _plan(self, only: list[str] | None) -> list[Job]:
+        tasks = frozenset(d for d in self.suite.datasets if self.dataset(d).task is not None)
+        return plan(self.suite, only, no_real_row=tasks)
+
     def run(self) -> RunSummary:
         t0 = time.perf_counter()
-        jobs = plan(self.suite, self.only)
+        jobs = self._plan(self.only)
         with RunLock(self.out_dir):
             resolved = {}
             for job in jobs:  # fail fast on config errors, before hours of training
@@ -319,7 +392,7 @@ class Runner:
         listed = [j.to_dict() | {"id": j.id} for j in jobs]
         if self.only and manifest_path.exists():
             # --only runs part of the suite: keep the other jobs of the full plan listed.
-            listed = [j.to_dict() | {"id": j.id} for j in plan(self.suite)]
+            listed = [j.to_dict() | {"id": j.id} for j in self._plan(None)]
         atomic.write_json(manifest_path, {"suite": self.suite.to_dict(), "jobs": listed})
 
     def job_dir(self, job: Job) -> Path:
@@ -431,10 +504,11 @@ class Runner:
         trained = self._step(outcome, job, "train", train_payload, train, artifact="train-{}")
         ckpt = self.out_dir / trained["checkpoint"]
 
-        sampled, samples_path, evaluated = self._sample_and_evaluate(outcome, job, ckpt, trained["key"], ds, spec.label)
+        sampled, samples_path, evaluated = self._outputs_and_evaluate(outcome, job, ckpt, trained["key"], ds, spec)
+        translated = ds.task is not None
 
         recon = None
-        if ev.reconstruction_metrics and self.backend.can_translate(spec.model):
+        if ev.reconstruction_metrics and not translated and self.backend.can_translate(spec.model):
             def reconstruct(_: None) -> dict:
                 originals = ds.split(ev.split).samples[: ev.n_reconstruct]
                 rec = np.asarray(self.backend.translate(ckpt, originals, self.device))
@@ -449,7 +523,8 @@ class Runner:
                                {"train": trained["key"], "split": ev.split, "n": ev.n_reconstruct, "std": "sem",
                                 "metrics": list(ev.reconstruction_metrics), "dataset": fp}, reconstruct)
 
-        steps = {"train": trained, "sample": sampled, "evaluate": evaluated, **({"reconstruct": recon} if recon else {})}
+        steps = {"train": trained, "translate" if translated else "sample": sampled, "evaluate": evaluated,
+                 **({"reconstruct": recon} if recon else {})}
         curve_extra = {}
         if curve:
             curve_extra["metric_curve"] = _metric_curve(curve, resolved["steps"], trained, evaluated)
@@ -493,9 +568,88 @@ class Runner:
             trained = self._step(outcome, job, "train-at", {**train_payload, "steps": k}, train_to,
                                  artifact="train-at-{}")
             ckpt = self.out_dir / trained["checkpoint"]
-            _, _, evaluated = self._sample_and_evaluate(outcome, job, ckpt, trained["key"], ds, spec.label)
+            _, _, evaluated = self._outputs_and_evaluate(outcome, job, ckpt, trained["key"], ds, spec)
             points.append({"step": k, "checkpoint": ckpt, "trained": trained, "evaluated": evaluated})
         return points
+
+    def _outputs_and_evaluate(self, outcome: JobOutcome, job: Job, ckpt: Path, train_key: str, ds: Dataset,
+                              spec) -> tuple[dict, Path, dict]:
+        """A checkpoint's samples (or, on an image-to-image task, translations) and their scores."""
+        if ds.task is not None:
+            return self._translate_and_evaluate(outcome, job, ckpt, train_key, ds, spec)
+        return self._sample_and_evaluate(outcome, job, ckpt, train_key, ds, spec.label)
+
+    def _translate_and_evaluate(self, outcome: JobOutcome, job: Job, ckpt: Path, train_key: str, ds: Dataset,
+                                spec) -> tuple[dict, Path, dict]:
+        """Translate the first n inputs of the evaluation split (a model with an inverse: also the
+        first n domain-B images back, and its outputs round the cycle), then score them by the
+        dataset's task (:mod:`genbench.translations`); both cached steps."""
+        ev = self.suite.evaluation
+        task = task_of(ds)
+        split = translation_split(ds, ev.split)
+        inverse = task.kind == "unpaired" and bool(self.backend.has_inverse(spec.model))
+        held: dict[str, Translations] = {}
+        where = f"{job.id}: {spec.label} ({spec.model})"
+
+        def translate(path: Path) -> dict:
+            n = min(ev.n, len(split.inputs))
+            idx = np.arange(n)
+            out = self._translated(ckpt, split.inputs[idx], job.seed, False, split.samples.shape[1:], where)
+            tr = Translations(outputs=out, indices=idx)
+            if inverse:
+                nb = min(ev.n, len(split.samples))
+                tr.inverse_indices = np.arange(nb)
+                tr.inverse_outputs = self._translated(ckpt, split.samples[:nb], job.seed, True,
+                                                      split.inputs.shape[1:], where)
+                tr.cycle = self._translated(ckpt, out, job.seed, True, split.inputs.shape[1:], where)
+            # the first inputs and targets ride along for the leaderboard's input | output | target figure
+            k = min(FIGURE_EXAMPLES, n)
+            examples = {"example_inputs": split.inputs[:k], **({"example_targets": split.samples[:k]}
+                                                               if task.kind != "unpaired" else {})}
+            _save_npz(path, **tr.arrays(), **examples)
+            held["tr"] = tr
+            return {"n": n, "split": ev.split, "inverse": inverse}
+
+        translated = self._step(outcome, job, "translate", {"train": train_key, "split": ev.split, "n": ev.n,
+                                                            "seed": job.seed, "inverse": inverse,
+                                                            "dataset": ds.fingerprint.to_dict()},
+                                translate, artifact="translations-{}.npz")
+        path = self.job_dir(job) / f"translations-{translated['key'][:16]}.npz"
+
+        def evaluate(_: None) -> dict:
+            tr = held.get("tr")
+            if tr is None:
+                with np.load(path, allow_pickle=False) as z:
+                    tr = Translations.from_arrays(z)
+            evaluation = self.backend.evaluate_translations(tr, ds, ev, seed=job.seed, device=self.device,
+                                                            cache_dir=self.cache_dir, progress=self.progress)
+            evaluation = dict(evaluation)
+            n = len(tr.outputs)  # pair metrics' std over images → the standard error of their mean
+            evaluation["metrics"] = [_standard_error(MetricResult.from_dict(m), n).to_dict()
+                                     if _per_image(m["name"]) else m for m in evaluation.get("metrics", [])]
+            return {"evaluation": evaluation}
+
+        # the networks' identities key the scores; only those the protocol will run are looked up
+        # (an SR split of a few photos computes no FID, so needs no Inception weights)
+        n = min(ev.n, len(split.inputs))
+        features = n >= MIN_FEATURE_IMAGES and any(m in FEATURE_METRICS + ("inverse",) for m in ev.metrics)
+        classifier = any(m in ("task_accuracy", "source_only_accuracy", "inverse") for m in ev.metrics)
+        evaluated = self._step(outcome, job, "evaluate",
+                               {"translations": translated["key"], "protocol": {**_protocol(ev), "sr_mode": ev.sr_mode if task.kind == "sr" else None},
+                                "task": task.to_dict(), "dataset": ds.fingerprint.to_dict(), "seed": job.seed,
+                                "extractor": self.extractor(job.dataset) if features else None,
+                                "classifier": self.backend.classifier_identity(task.classifier) if classifier else None},
+                               evaluate)
+        return translated, path, evaluated
+
+    def _translated(self, ckpt: Path, images: np.ndarray, seed: int, inverse: bool, expected: tuple,
+                    where: str) -> np.ndarray:
+        out = np.asarray(self.backend.translate_images(ckpt, images, seed=seed, device=self.device, inverse=inverse))
+        want = f"uint8 {len(images)}×{'×'.join(map(str, expected))}"
+        if out.dtype != np.uint8 or out.shape != (len(images), *expected):
+            raise GenbenchError(f"{where}: {'inverse-translating' if inverse else 'translating'} {len(images)} "
+                                f"images gave {out.dtype} {'×'.join(map(str, out.shape))}, expected {want}")
+        return out
 
     def _sample_and_evaluate(self, outcome: JobOutcome, job: Job, ckpt: Path, train_key: str, ds: Dataset,
                              label: str) -> tuple[dict, Path, dict]:
@@ -589,6 +743,7 @@ class Runner:
                 "dataset": ds.fingerprint.to_dict(),
                 **{k: v for k, v in (evaluation.get("protocol") or {}).items() if k != "dataset"},
                 **({"reconstruction": {k: recon[k] for k in ("split", "n")}} if recon else {}),
+                **({"real_row": NO_REAL_ROW} if ds.task is not None else {}),
             },
             "provenance": {
                 "evaluation": evaluation.get("provenance", {}),
@@ -666,6 +821,11 @@ def _standard_error(m: MetricResult, n: int) -> MetricResult:
     return dataclasses.replace(m, std=float(m.std) / float(np.sqrt(n)),
                                params={**dict(m.params), "per_image_std": float(m.std), "n_images": int(n),
                                        "std_is": "standard error of the mean over images"})
+
+
+def _per_image(column: str) -> bool:
+    """Columns that are a mean over images (their std is the spread over images)."""
+    return column in ("psnr", "ssim", "l1", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr")
 
 
 def _config_dict(config: Any) -> dict:

@@ -58,6 +58,9 @@ class Evaluation:
     # Metric curves: score intermediate checkpoints every k training steps, or at the listed steps
     # (None: final checkpoint only). Not part of the scoring protocol: the final numbers are the same.
     every: int | tuple[int, ...] | None = None
+    # Super-resolution tasks: PSNR/SSIM on the Y channel of BT.601 ("y", the SR papers' protocol)
+    # or on RGB ("rgb", as BasicSR's model zoo reports). Part of the protocol of SR results only.
+    sr_mode: str = "y"
 
     def curve_steps(self, final_steps: int | None) -> list[int]:
         """The intermediate steps to score before the final one (those below ``final_steps``)."""
@@ -304,7 +307,8 @@ def _join(key: str, k: str) -> str:
 
 _TOP_KEYS = ("name", "description", "dataset", "datasets", "seeds", "steps", "models", "evaluation", "profiles", "rank_by")
 _MODEL_KEYS = ("model", "label", "overrides", "steps")
-_EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap", "every")
+_EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap", "every",
+              "sr_mode")
 _PROFILE_KEYS = ("dataset", "datasets", "seeds", "steps", "evaluation", "models")
 _PROFILE_MODEL_KEYS = ("overrides", "steps")
 
@@ -335,15 +339,27 @@ class Registries:
         # with injected registries never needs.
         import baselines
 
+        def data(model: str, dataset: str) -> Dataset:
+            # an image-conditioned model's config reads its input shape: the declared sample
+            # shape does not say it, so the dataset itself is loaded
+            if baselines.MODELS[model].conditioning == "image":
+                return _loaded_dataset(dataset)
+            return _dataset_for_config(dataset)
+
         def default_config(model: str, dataset: str, profile: str) -> Any:
-            return baselines.default_config(model, _dataset_for_config(dataset), profile)
+            return baselines.default_config(model, data(model, dataset), profile)
 
         def check_config(model: str, dataset: str, config: Any) -> None:
-            baselines.check_config(model, _dataset_for_config(dataset), config)
+            baselines.check_config(model, data(model, dataset), config)
 
         return cls(models=tuple(baselines.MODELS), datasets=tuple(DATASETS), extractors=tuple(EXTRACTORS),
                    dataset_kinds={name: info.kind for name, info in DATASETS.items()},
                    default_config=default_config, check_config=check_config)
+
+
+@functools.lru_cache(maxsize=None)
+def _loaded_dataset(name: str) -> Dataset:
+    return load_dataset(name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -500,6 +516,8 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
         kw["extractor"] = None if raw["extractor"] is None else c.string(
             raw["extractor"], f"{key}.extractor", reg.extractors, "extractor"
         )
+    if "sr_mode" in raw:
+        kw["sr_mode"] = c.string(raw["sr_mode"], f"{key}.sr_mode", ("y", "rgb"), "SR scoring mode")
     if "metrics" in raw:
         kw["metrics"] = c.string_list(raw["metrics"], f"{key}.metrics", reg.metrics, "metric")
     ev = Evaluation(**{**asdict(base), **kw})

@@ -23,6 +23,7 @@ from genbench.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
 from genbench.metrics.prdc import prdc
 from genbench.metrics.registry import Column, MetricInputs, MetricSpec, register_metric
 from genbench.metrics.result import MetricResult
+from genbench.metrics.translation import classifier_accuracy, crop_region, l1
 
 
 def _with_params(result: MetricResult, **extra) -> MetricResult:
@@ -217,6 +218,91 @@ def _ssim(x: MetricInputs, *, y_channel: bool = False, crop_border: int = 0) -> 
     return [_with_params(r, data_range=255, dtype="uint8")]
 
 
+def _l1(x: MetricInputs) -> list[MetricResult]:
+    return [_with_params(l1(*_pairs64(x), data_range=255.0), data_range=255, dtype="uint8")]
+
+
+# ---------------------------------------------------------------------------- image-to-image task metrics
+IMAGE_TO_IMAGE_METRICS = ("l1", "task_accuracy", "hole", "cycle_psnr", "inverse", "source_only_accuracy")
+# Scored by the image-to-image protocols (genbench.translations), which know what each output
+# should be: its target, its input's class, its hole. The task's classifier is the extractor.
+
+
+def _task_of(ds, kind: str | None = None, what: str = ""):
+    task = getattr(ds, "task", None) if ds is not None else None
+    if task is None:
+        return f"dataset {getattr(ds, 'name', '?')!r} is not an image-to-image dataset (it has no task)"
+    if kind is not None and task.kind != kind:
+        return f"it scores {what}, and dataset {ds.name!r} is a {task.kind} task"
+    return None
+
+
+def _labels_of(x: MetricInputs, metric: str) -> np.ndarray:
+    if x.labels is None:
+        raise GenbenchError(f"{metric} needs the class each output should have; the suite runner supplies it "
+                            "when it scores an image-to-image model's translations of labelled inputs")
+    if x.fake is None or x.fake.probs is None:
+        raise GenbenchError(f"{metric} needs class probabilities; extractor "
+                            f"{getattr(getattr(x.fake, 'extractor', None), 'name', '?')} has no classifier head")
+    return np.asarray(x.labels)
+
+
+def _classifier_check(kind, ds) -> str | None:
+    why = _task_of(ds)
+    if why is None and ds.task.classifier is None:
+        why = f"dataset {ds.name!r}'s task names no classifier"
+    return why
+
+
+def _task_accuracy(x: MetricInputs) -> list[MetricResult]:
+    r = classifier_accuracy(x.fake.probs, _labels_of(x, "task_accuracy"))
+    return [_with_params(r, classifier=x.fake.extractor.name)]
+
+
+def _source_only(x: MetricInputs) -> list[MetricResult]:
+    r = classifier_accuracy(x.fake.probs, _labels_of(x, "source_only_accuracy"), name="source_only_accuracy")
+    return [_with_params(r, classifier=x.fake.extractor.name,
+                         scored="the classifier on untranslated target-domain (B) images against their labels")]
+
+
+def _hole(x: MetricInputs) -> list[MetricResult]:
+    """PSNR, SSIM and L1 of the task's hole region alone (the pixels the model had to invent)."""
+    region = tuple(x.dataset.task.hole)
+    a, b = (crop_region(p, region) for p in _pairs64(x))
+    where = {"region": list(region), "region_is": "(top, left, height, width) of the hole, target pixels"}
+    return [dataclasses.replace(_with_params(psnr(a, b, data_range=255.0), **where), name="psnr_hole"),
+            dataclasses.replace(_with_params(ssim(a, b, data_range=255.0), **where), name="ssim_hole"),
+            dataclasses.replace(_with_params(l1(a, b, data_range=255.0), **where), name="l1_hole")]
+
+
+def _hole_check(kind, ds) -> str | None:
+    why = _task_of(ds, "inpainting", "an inpainting hole")
+    if why is None and ds.task.hole is None:
+        why = f"dataset {ds.name!r}'s inpainting task declares no hole"
+    return why
+
+
+def _cycle_psnr(x: MetricInputs) -> list[MetricResult]:
+    """PSNR of A → B → A against A: the pairs are (domain-A inputs, their cycle reconstructions)."""
+    r = psnr(*_pairs64(x), data_range=255.0)
+    return [dataclasses.replace(_with_params(r, data_range=255, pairs="(input A, inverse(forward(A)))"),
+                                name="cycle_psnr")]
+
+
+def _inverse(x: MetricInputs) -> list[MetricResult]:
+    """The B → A direction: FID of the inverse outputs against domain A, and the classifier's
+    accuracy on them against the B images' labels."""
+    f = _fid(x)[0]
+    out = [dataclasses.replace(f, name="fid_ba")]
+    if x.labels is not None and x.fake.probs is not None:
+        out.append(dataclasses.replace(_task_accuracy(x)[0], name="task_accuracy_ba"))
+    return out
+
+
+def _unpaired_check(kind, ds) -> str | None:
+    return _task_of(ds, "unpaired", "two unpaired domains")
+
+
 # ---------------------------------------------------------------------------- declarations
 
 
@@ -267,6 +353,29 @@ for _spec in (
                "options y_channel and crop_border as for psnr)",
                (_col("ssim", "SSIM", True),), ("image",), ("pairs",), needs_dataset=True,
                params=dict(PAIR_PROTOCOL_PARAMS), compute=_ssim),
+    MetricSpec("l1", "Mean absolute error of outputs against targets, pixel values / 255",
+               (_col("l1", "L1 error (0..1)", False),), ("image",), ("pairs",), needs_dataset=True, compute=_l1),
+    MetricSpec("task_accuracy", "The task classifier's accuracy on a model's outputs against the class each output "
+               "should have (its input's or target's label): the FCN-score idea of pix2pix at digit scale",
+               (_col("task_accuracy", "Task classifier accuracy on the outputs", True),), ("image",), ("probabilities",),
+               needs_dataset=True, compute=_task_accuracy, check=_classifier_check),
+    MetricSpec("hole", "PSNR, SSIM and L1 of the inpainting hole alone (the task's hole region of target and output)",
+               (_col("psnr_hole", "PSNR of the hole, dB", True), _col("ssim_hole", "SSIM of the hole", True),
+                _col("l1_hole", "L1 error of the hole (0..1)", False)), ("image",), ("pairs",), needs_dataset=True,
+               compute=_hole, check=_hole_check),
+    MetricSpec("cycle_psnr", "PSNR of an unpaired translator's cycle A → B → A against A, dB",
+               (_col("cycle_psnr", "Cycle PSNR (A → B → A vs A), dB", True),), ("image",), ("pairs",),
+               needs_dataset=True, compute=_cycle_psnr, check=_unpaired_check),
+    MetricSpec("inverse", "The inverse direction B → A of an unpaired translator: FID against domain A, and the task "
+               "classifier's accuracy against the B images' labels",
+               (_col("fid_ba", "FID of B → A outputs against domain A", False),
+                _col("task_accuracy_ba", "Task classifier accuracy on B → A outputs", True)),
+               ("image",), ("features", "probabilities"), needs_dataset=True, compute=_inverse, check=_unpaired_check),
+    MetricSpec("source_only_accuracy", "Reference for translation accuracy: the task classifier (trained on the source "
+               "domain A) on untranslated domain-B images against their labels; the same for every model",
+               (_col("source_only_accuracy", "Classifier accuracy on untranslated domain B (a reference, not ranked)",
+                     None),), ("image",), ("probabilities",), needs_dataset=True, compute=_source_only,
+               check=_unpaired_check),
 ):
     register_metric(_spec)
 del _spec

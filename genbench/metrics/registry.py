@@ -98,6 +98,9 @@ class MetricInputs:
     stats: Any = None  # the ReferenceStats, against a statistics file
     samples: Any = None  # "pixels": generated uint8 N×C×H×W; "points": generated float64 N×2
     pairs: tuple | None = None  # "pairs": (targets, outputs), uint8 arrays of one shape
+    # The class each generated image should have, where the evaluation knows it (an image-to-image
+    # model's outputs for labelled inputs): what task_accuracy scores the class probabilities against.
+    labels: Any = None
     warnings: list[str] = field(default_factory=list)  # what a metric wants the result to say
 
 

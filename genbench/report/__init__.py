@@ -23,6 +23,7 @@ from genbench.gate import SIGNIFICANT_SIGMAS, Delta
 from genbench.metrics import registry
 from genbench.report import tables
 from genbench.report.figures import band_chart_svg, curves_svg, data_uri, image_grid_png, scatter_svg
+from genbench.report.translations import comparisons
 from genbench.metrics.memorization import decode_images
 from genbench.results import REAL_LABEL, RunResults, aggregate, load_run, metrics_frame, summarize
 
@@ -46,6 +47,9 @@ def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) 
         cells[rec["label"]][rec["metric"]] = {"mean": mean, "std": std, "text": value_std(mean, std),
                                               "mean_text": m_text, "std_text": s_text,
                                               "n_seeds": int(rec["n_seeds"]), "best": False}
+    for label, metric in _identical(results, dataset):  # PSNR of outputs identical to their targets: +∞
+        if metric in cells.get(label, {}):
+            cells[label][metric].update(mean=math.inf, std=None, text="∞", mean_text="∞", std_text="")
     for c in present:  # mark the best model (the real-data row is the ceiling, not a contender)
         d = directions[c]
         vals = [(cells[l][c]["mean"], l) for l in labels if l != REAL_LABEL and c in cells[l] and cells[l][c]["mean"] is not None]
@@ -81,6 +85,21 @@ def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) 
         "rank_by": rank_by if rank_by in present else None,
         "significance": significance,
     }
+
+
+def _identical(results: list[dict], dataset: str) -> set[tuple[str, str]]:
+    """(label, metric) whose every value is a PSNR mean of +∞: some output identical to its target
+    (stored as null, with the count of identical pairs in its params)."""
+    seen: dict[tuple[str, str], bool] = {}
+    for r in results:
+        if r["job"]["dataset"] != dataset:
+            continue
+        for m in r.get("metrics", []):
+            p = m.get("params") or {}
+            inf = m.get("value") is None and (p.get("identical_pairs") or 0) > 0  # then the mean is +∞
+            key = (r["job"]["label"], m["name"])
+            seen[key] = seen.get(key, True) and inf
+    return {k for k, v in seen.items() if v}
 
 
 def pairwise(dataset: str, rows: list[dict], metric: str, higher_is_better: bool) -> dict:
@@ -243,6 +262,8 @@ def build_context(run: RunResults) -> dict:
             "table": _table(run.results, ds, columns, rank_by),
             "figures": _figures(run.run_dir, run.results, ds),
             "memorization": _memorization(run.results, ds),
+            "translations": comparisons(run.run_dir, run.results, ds),
+            "task": proto.get("task"),
             # the rank metric's curve, and FID's when it ranks by something else
             "metric_curves": [c for c in (_metric_curves(run.results, ds, m)
                                           for m in dict.fromkeys([x for x in (rank_by, "fid") if x])) if c],
@@ -295,7 +316,7 @@ def _group_columns(metric: str) -> tuple[str, ...]:
 def render_html(run: RunResults) -> str:
     env = Environment(loader=PackageLoader("genbench.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("leaderboard.html.j2").render(**build_context(run))
+    return env.get_template("leaderboard.html.j2").render(**build_context(run), inf=math.inf)
 
 
 def render_report(run_dir: str | Path, out_dir: str | Path) -> Path:

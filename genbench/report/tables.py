@@ -72,6 +72,8 @@ def latex_escape(text: str) -> str:
 
 def _latex_number(text: str) -> str:
     """``1.2e-04`` → ``1.2\\text{e-}04`` would need amsmath: write ``1.2{\\times}10^{-4}`` in math."""
+    if text == "∞":
+        return r"$\infty$"
     if "e" in text and text not in ("nan", "inf", "-inf"):
         mant, exp = text.split("e")
         return f"${mant}\\times10^{{{int(exp)}}}$"

@@ -18,7 +18,10 @@ def test_metrics_lists_every_metric_with_its_columns_directions_and_inputs(capsy
         assert spec.description in by_name[name]
     # the leaderboard columns the other parts of genbench rely on
     assert set(COLUMNS) == {"fid", "fid_inf", "kid", "is", "parzen", "precision", "recall", "density",
-                            "coverage", "modes", "high_quality", "mode_kl", "psnr", "ssim", "memorized"}
+                            "coverage", "modes", "high_quality", "mode_kl", "psnr", "ssim", "memorized",
+                            # the image-to-image protocols' (genbench.translations)
+                            "l1", "task_accuracy", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr", "fid_ba",
+                            "task_accuracy_ba", "source_only_accuracy"}
 
 
 def test_datasets_and_extractors_list_their_registries(capsys):
