@@ -26,8 +26,9 @@ Chosen where the paper is silent or sized for 256×256 photos:
 - The schedule is counted in steps, not epochs: constant for ``lr_constant_steps``, then
   lr·(1 − (s − C)/D) at step s, reaching 0 at C + D. Its length is its own config fields (not
   ``steps``, which a resume may extend), so a resumed run follows the same schedule; the
-  profiles set C = D = steps / 2. The step is read from a counter buffer in ``nets`` (the shared
-  loop does not pass it to ``train_step``).
+  profiles set C = D = steps / 2; ``--steps`` alone does not rescale it (set
+  ``lr_constant_steps`` and ``lr_decay_steps`` with it). The step is read from a counter buffer
+  in ``nets`` (the shared loop does not pass it to ``train_step``).
 - 28×28 digits: one downsampling (28 → 14; c7s1-ngf, d2·ngf, blocks, u·ngf, c7s1-C) instead of
   two, since a 7×7 bottleneck keeps little of a stroke's geometry, and fewer residual blocks
   (paper: 6 for 128², 9 for 256²; here 6 'full', 3 'quick'). The discriminator has
@@ -152,12 +153,12 @@ class HistoryBuffer(nn.Module):
     @torch.no_grad()
     def query(self, images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         if self.size == 0:
-            return images.detach()
+            return images.detach().to(self.images.dtype)
         n = len(images)
         coins = torch.rand(n, generator=gen, device=gen.device).tolist()
         slots = torch.randint(self.size, (n,), generator=gen, device=gen.device).tolist()
         out = []
-        for image, coin, slot in zip(images.detach(), coins, slots):
+        for image, coin, slot in zip(images.detach().to(self.images.dtype), coins, slots):
             filled = int(self.count)
             if filled < self.size:  # filling up: store and return the new image
                 self.images[filled] = image

@@ -206,3 +206,12 @@ def test_the_paper_generator_and_the_digit_profiles():
     d_out = SPEC.build(CycleGANConfig(**{k: v for k, v in SPEC.profile_values("image", "quick").items()},
                                       data_shape=(1, 28, 28), cond_shape=(1, 28, 28)))["D_B"](out)
     assert d_out.shape == (2, 1, 12, 12)  # 16×16 patches on a 28×28 digit
+
+
+@pytest.mark.parametrize("name, channels", [("mnist-uci", 1), ("mnist-mnistm", 3)])
+def test_default_configs_for_the_shipped_digit_domains(name, channels):
+    from genbench.data import load_dataset
+
+    config = baselines.default_config("cyclegan", load_dataset(name), "quick")
+    assert config.cond_shape == config.data_shape == (channels, 28, 28) and config.lambda_identity == 0.5
+    assert (config.lr_constant_steps, config.lr_decay_steps, config.steps) == (600, 600, 1200)
