@@ -172,3 +172,35 @@ for _spec in (
 ):
     register_dataset(_spec)
 del _spec
+
+
+# --- Unpaired digit domains for CycleGAN (genbench/data/unpaired_digits.py) ---
+def _mnist_mnistm(root):
+    from genbench.data.unpaired_digits import build_mnist_mnistm
+
+    return build_mnist_mnistm()
+
+
+def _mnist_uci(root):
+    from genbench.data.unpaired_digits import build_mnist_uci
+
+    return build_mnist_uci()
+
+
+for _spec in (
+    DatasetSpec(
+        "mnist-mnistm", "image",
+        "unpaired MNIST → MNIST-M-like digits (RGB): each mnist-5k split halved by a fixed seed, A = one half "
+        "as 3-channel grey, B = the other half as |photo patch − digit| over the shipped train photos "
+        "(train 1,750 / val 250 / test 500 per domain)",
+        _mnist_mnistm, extractor="mnist-classifier", sample_shape=(3, 28, 28), n_classes=10,
+    ),
+    DatasetSpec(
+        "mnist-uci", "image",
+        "unpaired MNIST ↔ the 1,797 UCI 8×8 hand-written digits (shipped asset), bicubic-upsampled into "
+        "MNIST's 20×20 box in 28×28: A = mnist-5k (3,500 / 500 / 1,000), B = UCI (1,259 / 179 / 359)",
+        _mnist_uci, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+    ),
+):
+    register_dataset(_spec)
+del _spec
