@@ -303,6 +303,10 @@ def _unpaired_check(kind, ds) -> str | None:
     return _task_of(ds, "unpaired", "two unpaired domains")
 
 
+def _unpaired_classifier_check(kind, ds) -> str | None:
+    return _unpaired_check(kind, ds) or _classifier_check(kind, ds)
+
+
 # ---------------------------------------------------------------------------- declarations
 
 
@@ -375,7 +379,7 @@ for _spec in (
                "domain A) on untranslated domain-B images against their labels; the same for every model",
                (_col("source_only_accuracy", "Classifier accuracy on untranslated domain B (a reference, not ranked)",
                      None),), ("image",), ("probabilities",), needs_dataset=True, compute=_source_only,
-               check=_unpaired_check),
+               check=_unpaired_classifier_check),
 ):
     register_metric(_spec)
 del _spec
