@@ -27,7 +27,10 @@ Chosen, and what differs:
   widths follow the paper's rule from the output end, ngf·1, ·2, ·4, ... (at most ·16), so G is
   head 4·ngf at 7×7 → 2·ngf at 14×14 → ngf at 28×28; the paper's second middle block at 16×16 is
   not repeated. D has ``d_layers = 2`` (16×16 patches at full scale, about the whole digit at the
-  second scale; the paper's 4 layers see 70×70).
+  second scale; the paper's 4 layers see 70×70). The paper does not state its batch size here;
+  the default is 32. The 'quick' profile narrows the nets (ngf 8, ndf 16, 16 SPADE hidden channels,
+  batch 16, 1,000 steps) to fit a 2-core CPU: SPADE's per-layer label convolutions at full
+  resolution are its main cost.
 - The input is the uint8 label map of ``mnist-labels`` (``genbench.data.paired_digits``): grey level
   (class + 1)·``label_step`` on strokes, 0 on the background; the model decodes it (nearest level)
   to a one-hot map of ``label_classes`` = 11 channels itself.
