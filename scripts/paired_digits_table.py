@@ -6,7 +6,8 @@ the dataset's test split by the translation protocol: PSNR / SSIM / mean |output
 levels (0–255) against the target, FID of the outputs against the test targets in mnist-classifier
 features (with its bootstrap standard deviation, 100 redraws), and mnist-classifier accuracy on the
 outputs against the digits' labels. The 'stroke mask' row of mnist-labels scores the label map's
-stroke mask drawn at 255 as the output: what a model adds over copying its input.
+stroke mask drawn at 255 as the output: what a model adds over copying its input (its mean PSNR
+is infinite: one test digit of mnist-5k is purely 0/255, so the mask reproduces it exactly).
 
     python scripts/paired_digits_table.py --work runs/paired [--seeds 0 1] [--spade]
 """
