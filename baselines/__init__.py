@@ -26,7 +26,8 @@ ENTRY_POINT_GROUP = "genbench.models"
 
 _BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "baselines.ae", "baselines.vae",
                     "baselines.aae", "baselines.unrolled_gan", "baselines.minibatch_gan",
-                    "baselines.cyclegan")
+                    "baselines.cyclegan",
+                    "baselines.pix2pix", "baselines.spade")
 
 
 # The one model registry: its entries are the specs themselves (name, paper, kinds,

@@ -187,6 +187,20 @@ def _mnist_uci(root):
     return build_mnist_uci()
 
 
+# --- Paired digit translation (issue 9, H3): mnist-5k digits as targets, an input image computed from
+# each (genbench/data/paired_digits.py); scored by the translation protocol with mnist-classifier.
+def _mnist_edges(root):
+    from genbench.data.paired_digits import load_mnist_edges
+
+    return load_mnist_edges()
+
+
+def _mnist_labels(root):
+    from genbench.data.paired_digits import load_mnist_labels
+
+    return load_mnist_labels()
+
+
 for _spec in (
     DatasetSpec(
         "mnist-mnistm", "image",
@@ -200,6 +214,18 @@ for _spec in (
         "unpaired MNIST ↔ the 1,797 UCI 8×8 hand-written digits (shipped asset), bicubic-upsampled into "
         "MNIST's 20×20 box in 28×28: A = mnist-5k (3,500 / 500 / 1,000), B = UCI (1,259 / 179 / 359)",
         _mnist_uci, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+    ),
+    DatasetSpec(
+        "mnist-edges", "image",
+        "paired translation: the outer contour of each mnist-5k digit (3×3 dilation minus the stroke, "
+        "0/255) → the digit; labels kept; train 3,500 / val 500 / test 1,000",
+        _mnist_edges, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+    ),
+    DatasetSpec(
+        "mnist-labels", "image",
+        "paired translation for SPADE: a label map (stroke pixels = (class + 1) * 20, background 0) "
+        "→ the mnist-5k digit; labels kept; train 3,500 / val 500 / test 1,000",
+        _mnist_labels, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
     ),
 ):
     register_dataset(_spec)
