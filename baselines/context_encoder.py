@@ -166,31 +166,29 @@ class ContextEncoderSpec(HoleFromDataset):
         top, left, h, w = config.region
         return images[..., top:top + h, left:left + w]
 
-    def losses(self, nets, batch: Batch, config: ContextEncoderConfig) -> dict[str, torch.Tensor]:
-        """The generator's joint loss and its parts on one batch (D's parameters are not updated here)."""
-        pred = nets["G"](batch.cond)
-        real = self.crop_region(batch.x, config)
+    def generator_losses(self, nets, pred: torch.Tensor, real: torch.Tensor,
+                         config: ContextEncoderConfig) -> dict[str, torch.Tensor]:
+        """The context encoder's joint loss on its prediction ``pred`` of the true region ``real``:
+        ``rec_weight`` · weighted L2 + (1 − ``rec_weight``) · adversarial, and the two parts."""
         l2 = (self.region_weights(config, pred.device) * (pred - real).pow(2)).mean()
         adv = generator_loss(nets["D"](pred), "non-saturating")
         joint = config.rec_weight * l2 + (1.0 - config.rec_weight) * adv
-        return {"loss_g": joint, "loss_l2": l2, "loss_adv": adv, "pred": pred}
+        return {"loss_g": joint, "loss_l2": l2, "loss_adv": adv}
 
     def train_step(self, nets, opts, batch: Batch, gen, config: ContextEncoderConfig) -> dict[str, torch.Tensor]:
-        # D: the true region against the predicted one (no noise: the model is deterministic).
+        # One forward pass of the context encoder serves both updates, as in train.lua (no noise:
+        # the model is deterministic).
+        pred = nets["G"](batch.cond)
         real = self.crop_region(batch.x, config)
-        with torch.no_grad():
-            fake = nets["G"](batch.cond)
-        loss_d = discriminator_loss(nets["D"](real), nets["D"](fake))
+        loss_d = discriminator_loss(nets["D"](real), nets["D"](pred.detach()))
         opts["D"].zero_grad(set_to_none=True)
         loss_d.backward()
         opts["D"].step()
-        # G (the context encoder): 0.999 · weighted L2 + 0.001 · adversarial, D just updated.
-        parts = self.losses(nets, batch, config)
+        parts = self.generator_losses(nets, pred, real, config)  # D just updated
         opts["G"].zero_grad(set_to_none=True)
         parts["loss_g"].backward()
         opts["G"].step()
-        return {"loss_d": loss_d.detach(), "loss_g": parts["loss_g"].detach(),
-                "loss_l2": parts["loss_l2"].detach(), "loss_adv": parts["loss_adv"].detach()}
+        return {"loss_d": loss_d.detach(), **{k: v.detach() for k, v in parts.items()}}
 
     def generate(self, nets, cond: torch.Tensor, z, config: ContextEncoderConfig) -> torch.Tensor:
         pred = nets["G"](cond)
