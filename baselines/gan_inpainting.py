@@ -89,6 +89,19 @@ def importance_weights(mask: torch.Tensor, window: int) -> torch.Tensor:
     return mask * F.conv2d(1.0 - mask, kernel, padding=window // 2)
 
 
+def structure_loss(fake: torch.Tensor, known: torch.Tensor, weights: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per image: W-weighted L1 distance between the forward differences (horizontal and vertical)
+    of ``fake`` and ``known``, over differences whose two pixels are known (weight: their mean W)."""
+    total = fake.new_zeros(fake.shape[0])
+    for dim in (-1, -2):
+        n = fake.shape[dim] - 1
+        first, second = (lambda t: t.narrow(dim, 0, n)), (lambda t: t.narrow(dim, 1, n))
+        w = first(mask) * second(mask) * (first(weights) + second(weights)) / 2
+        gap = (second(fake) - first(fake)) - (second(known) - first(known))
+        total = total + (w * gap).abs().flatten(1).sum(1)
+    return total
+
+
 def poisson_blend(known: torch.Tensor, fill: torch.Tensor, hole: tuple[int, ...]) -> torch.Tensor:
     """``known`` with the hole replaced by the solution of Δx = Δ``fill`` inside the hole and
     x = ``known`` on its 4-neighbour boundary (discrete Poisson, 5-point Laplacian)."""
@@ -182,15 +195,7 @@ class GANInpaintingSpec(HoleFromDataset, DCGANSpec):
         total = contextual + config.perceptual_weight * perceptual
         if config.structure_weight:
             mask = known_mask(config.hole, tuple(config.data_shape), z.device)
-            structure = fake.new_zeros(fake.shape[0])
-            for dim in (-1, -2):  # horizontal, then vertical forward differences
-                n = fake.shape[dim] - 1
-                def diff(t):
-                    return t.narrow(dim, 1, n) - t.narrow(dim, 0, n)
-                # a difference counts where both its pixels are known, weighted by their mean W
-                w = mask.narrow(dim, 1, n) * mask.narrow(dim, 0, n) * (weights.narrow(dim, 1, n) + weights.narrow(dim, 0, n)) / 2
-                structure = structure + (w * (diff(fake) - diff(known))).abs().flatten(1).sum(1)
-            total = total + config.structure_weight * structure
+            total = total + config.structure_weight * structure_loss(fake, known, weights, mask)
         return {"total": total, "contextual": contextual, "perceptual": perceptual, "fake": fake}
 
     def initial_z(self, nets, z: torch.Tensor, known: torch.Tensor, weights: torch.Tensor,

@@ -12,7 +12,7 @@ import baselines
 from baselines import checkpoint
 from baselines.context_encoder import SPEC as CE
 from baselines.gan_inpainting import SPEC as GI
-from baselines.gan_inpainting import importance_weights, poisson_blend
+from baselines.gan_inpainting import importance_weights, poisson_blend, structure_loss
 from baselines.inpainting import known_mask
 from baselines.spec import Batch
 from baselines.training import train_model
@@ -197,3 +197,14 @@ def test_inpainting_models_refuse_other_tasks_and_misfit_holes(digits):
     config = dataclasses.replace(_config("context-encoder", digits), hole=(20, 20, 10, 10))
     with pytest.raises(GenbenchError, match=r"does not fit inside 28×28 images"):
         CE.build(config)
+
+
+def test_structure_loss_compares_image_gradients():
+    ones = torch.ones(1, 1, 3, 3)
+    spike = torch.zeros(1, 1, 3, 3)
+    spike[0, 0, 1, 1] = 1.0  # differences +1, −1 along its row and along its column
+    assert float(structure_loss(torch.zeros_like(spike), spike, ones, ones)) == pytest.approx(4.0)
+    assert float(structure_loss(spike + 0.5, spike, ones, ones)) == pytest.approx(0.0)  # same gradients
+    hole = ones.clone()
+    hole[0, 0, 1, 1] = 0.0  # every difference touching the unknown centre is left out
+    assert float(structure_loss(torch.zeros_like(spike), spike, ones, hole)) == 0.0
