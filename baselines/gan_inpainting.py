@@ -33,6 +33,10 @@ not state it; the authors' released code steps z with lr 0.01); the 'quick' prof
 iterations instead of 1,500 to fit a 2-core CPU. Generation is reproducible: the initial codes
 come from the ``z`` passed to ``generate`` (the sample seed), and each image's code is optimised
 independently of the others in its batch (a summed loss, per-element Adam, D and G in eval mode).
+
+Cost: inpainting is ``inpaint_steps`` forward and backward passes of G and D per image, by far the
+slowest ``translate`` in genbench (quick profile, 1,000 mnist-hole test digits: 27 min on a
+loaded 2-core CPU), so a quick suite should score it on a subset of the test split.
 """
 
 from __future__ import annotations
