@@ -27,7 +27,8 @@ ENTRY_POINT_GROUP = "genbench.models"
 _BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "baselines.ae", "baselines.vae",
                     "baselines.aae", "baselines.unrolled_gan", "baselines.minibatch_gan",
                     "baselines.cyclegan",
-                    "baselines.pix2pix", "baselines.spade")
+                    "baselines.pix2pix", "baselines.spade",
+                    "baselines.context_encoder", "baselines.gan_inpainting")
 
 
 # The one model registry: its entries are the specs themselves (name, paper, kinds,

@@ -230,3 +230,16 @@ for _spec in (
 ):
     register_dataset(_spec)
 del _spec
+# Inpainting (issue 9, H5): the centre 14×14 of mnist-5k digits to fill in.
+def _mnist_hole(root):
+    from genbench.data.hole import load_mnist_hole
+
+    return load_mnist_hole()
+
+
+register_dataset(DatasetSpec(
+    "mnist-hole", "image",
+    "mnist-5k digits whose centre 14×14 (rows/cols 7..20) is set to grey 128 in the input; the target is "
+    "the digit, labels kept: train 3,500 / val 500 / test 1,000",
+    _mnist_hole, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+))
