@@ -40,7 +40,7 @@ from genbench.provenance import environment
 from baselines import checkpoint
 from baselines import config as configs
 from baselines.codec import DataCodec
-from baselines.spec import BaseConfig, Batch, ModelSpec, check_image_data
+from baselines.spec import BaseConfig, Batch, ModelSpec, check_captions, check_image_data
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +242,11 @@ class BatchReader:
             self.inputs = torch.as_tensor(train.inputs).to(device)
             if spec.pairing == "unpaired":
                 self.input_order = EpochOrder(len(train.inputs), n, seed, _INPUTS, "the input domain")
+        elif spec.conditioning == "text":  # captions share the targets' indices, like labels
+            if train.captions is None:
+                raise GenbenchError(f"model {spec.name!r} conditions on captions but the train split has none")
+            check_captions(train.captions, config, "the train split's captions")
+            self.labels = torch.as_tensor(train.captions, dtype=torch.int64).to(device)
 
     def __call__(self, step: int) -> Batch:
         idx = self.order.indices(step).to(self.device)
