@@ -40,7 +40,7 @@ from genbench.provenance import environment
 from baselines import checkpoint
 from baselines import config as configs
 from baselines.codec import DataCodec
-from baselines.spec import BaseConfig, Batch, ModelSpec, check_captions, check_image_data
+from baselines.spec import BaseConfig, Batch, ModelSpec, check_image_data
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +243,8 @@ class BatchReader:
             if spec.pairing == "unpaired":
                 self.input_order = EpochOrder(len(train.inputs), n, seed, _INPUTS, "the input domain")
         elif spec.conditioning == "text":  # captions share the targets' indices, like labels
+            from baselines.spec import check_captions
+
             if train.captions is None:
                 raise GenbenchError(f"model {spec.name!r} conditions on captions but the train split has none")
             check_captions(train.captions, config, "the train split's captions")
