@@ -176,13 +176,13 @@ class MatchingDiscriminator(nn.Module):
 
     def __init__(self, channels: int, size: tuple[int, int], width: int, text_dim: int, d_text_dim: int):
         super().__init__()
-        layers, c, (h, w) = [], channels, size
-        while max(h, w) > 4:
+        layers, c, (h, w), block = [], channels, size, 0
+        while max(h, w) > 4:  # channels double per block; no BatchNorm on the input block (DCGAN)
             k = 4 if h % 2 == 0 and w % 2 == 0 else 3  # odd sizes: 3×3 keeps (n+1)/2
-            c_out = width * 2 ** (len(layers) // 3)
-            layers += [nn.Conv2d(c, c_out, k, 2, 1, bias=not layers), *([nn.BatchNorm2d(c_out)] if layers else []),
+            c_out = width * 2 ** block
+            layers += [nn.Conv2d(c, c_out, k, 2, 1, bias=block == 0), *([nn.BatchNorm2d(c_out)] if block else []),
                        nn.LeakyReLU(0.2, True)]
-            c, h, w = c_out, (h + 2 - k) // 2 + 1, (w + 2 - k) // 2 + 1
+            c, h, w, block = c_out, (h + 2 - k) // 2 + 1, (w + 2 - k) // 2 + 1, block + 1
         self.image = nn.Sequential(*layers)
         self.text = nn.Sequential(nn.Linear(text_dim, d_text_dim), nn.LeakyReLU(0.2, True))
         self.joint = nn.Sequential(nn.Conv2d(c + d_text_dim, c, 1, 1, 0, bias=False), nn.BatchNorm2d(c),
