@@ -42,7 +42,7 @@ def stacked():
 
 
 def test_registry_lists_the_pinned_names_and_rejects_others():
-    assert set(DATASETS) == {"mnist", "mnist-5k", "stacked-mnist", "ring8", "grid25"}
+    assert set(DATASETS) == {"mnist", "mnist-5k", "stacked-mnist", "ring8", "grid25", "captioned-digits"}
     assert {DATASETS[n].kind for n in ("ring8", "grid25")} == {"points"}
     with pytest.raises(GenbenchError, match="unknown dataset 'cifar'.*mnist-5k"):
         load_dataset("cifar")
