@@ -28,7 +28,8 @@ _BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "basel
                     "baselines.aae", "baselines.unrolled_gan", "baselines.minibatch_gan",
                     "baselines.cyclegan",
                     "baselines.pix2pix", "baselines.spade",
-                    "baselines.context_encoder", "baselines.gan_inpainting")
+                    "baselines.context_encoder", "baselines.gan_inpainting",
+                    "baselines.stackgan")
 
 
 # The one model registry: its entries are the specs themselves (name, paper, kinds,

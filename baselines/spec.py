@@ -10,7 +10,10 @@ add a model by exposing a ``ModelSpec`` instance under the entry-point group ``g
 
 Conditions, in model space (``ModelSpec.image_range``), as a ``Batch.cond`` and as ``generate``'s
 ``cond``: ``None`` for ``conditioning = "none"``; int64 class labels for ``"class"``; an image
-batch N×C'×H'×W' (the dataset's paired input, or a draw from its input domain) for ``"image"``.
+batch N×C'×H'×W' (the dataset's paired input, or a draw from its input domain) for ``"image"``;
+int64 caption token ids N×L (0 = padding, over ``Dataset.vocabulary``) for ``"text"``: a text
+model samples the captions it is given (``TrainedModel.sample_captions``), since there is no
+caption prior to draw from.
 Autoencoders are unconditional samplers whose ``generate`` also accepts an image condition (it
 is encoded to the code that is decoded): that is their ``translate``.
 """
@@ -21,6 +24,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -28,8 +32,8 @@ from genbench.data.dataset import Dataset
 from genbench.errors import GenbenchError
 from genbench.profiles import PROFILES
 
-# What a model's generation path conditions on: nothing (z only), a class label, or an image.
-CONDITIONING = ("none", "class", "image")
+# What a model's generation path conditions on: nothing (z only), a class label, an image, or a caption.
+CONDITIONING = ("none", "class", "image", "text")
 # How an image-conditioned model reads its data: (input, target) pairs, or two independent domains.
 PAIRING = ("paired", "unpaired")
 
@@ -70,6 +74,14 @@ class ImageConditionConfig(BaseConfig):
     """Base config of image-conditioned models: ``cond_shape`` is copied from the dataset's inputs."""
 
     cond_shape: tuple[int, ...] = (1, 28, 28)  # (C, H, W) of the input images (may differ from data_shape)
+
+
+@dataclass
+class TextConditionConfig(BaseConfig):
+    """Base config of text-conditioned models: the caption format is copied from the dataset."""
+
+    vocab_size: int = 2  # len(Dataset.vocabulary), padding id 0 included
+    caption_length: int = 1  # L of the N×L caption token arrays
 
 
 @dataclass
@@ -133,6 +145,10 @@ class ModelSpec:
         if self.conditioning == "image":
             check_image_data(self, dataset)
             base["cond_shape"] = tuple(int(s) for s in train.inputs.shape[1:])
+        if self.conditioning == "text":
+            check_text_data(self, dataset)
+            base["vocab_size"] = len(dataset.vocabulary)
+            base["caption_length"] = int(train.captions.shape[1])
         values = self.profile_values(dataset.kind, profile)
         return self.config_class(**base, **values)
 
@@ -184,6 +200,9 @@ class ModelSpec:
             return torch.arange(n, dtype=torch.int64) % int(config.n_classes)
         if self.conditioning == "image":
             raise GenbenchError(f"model {self.name!r} conditions on images: translate input images instead of sampling")
+        if self.conditioning == "text":
+            raise GenbenchError(f"model {self.name!r} conditions on captions: sample it with "
+                                "TrainedModel.sample_captions(captions) (e.g. a split's captions)")
         return None
 
 
@@ -195,6 +214,8 @@ def contract_problem(spec: ModelSpec) -> str | None:
         return f"pairing {spec.pairing!r} is not one of {', '.join(PAIRING)}"
     if spec.conditioning == "image" and not issubclass(spec.config_class, ImageConditionConfig):
         return "an image-conditioned model's config_class must subclass baselines.spec.ImageConditionConfig"
+    if spec.conditioning == "text" and not issubclass(spec.config_class, TextConditionConfig):
+        return "a text-conditioned model's config_class must subclass baselines.spec.TextConditionConfig"
     return None
 
 
@@ -206,3 +227,24 @@ def check_image_data(spec: ModelSpec, dataset: Dataset) -> None:
     if spec.pairing == "paired" and not train.paired:
         raise GenbenchError(f"model {spec.name!r} needs (input, target) pairs but dataset {dataset.name!r} "
                             "holds two unpaired domains")
+
+
+def check_text_data(spec: ModelSpec, dataset: Dataset) -> None:
+    """A text-conditioned model needs captions (and their vocabulary) in the train split."""
+    if dataset.split("train").captions is None or dataset.vocabulary is None:
+        raise GenbenchError(f"model {spec.name!r} conditions on captions but dataset {dataset.name!r} has none")
+
+
+def check_captions(captions, config: TextConditionConfig, what: str = "captions") -> None:
+    """Caption token ids fit the format the model was built for (length L, ids < vocab_size)."""
+    shape = tuple(captions.shape)
+    if len(shape) != 2 or shape[1] != config.caption_length:
+        raise GenbenchError(f"{what}: expected N×{config.caption_length} token ids, got shape {shape}")
+    if isinstance(captions, torch.Tensor):
+        integer = not captions.is_floating_point() and not captions.is_complex() and captions.dtype != torch.bool
+    else:
+        integer = np.issubdtype(captions.dtype, np.integer)
+    if not integer:
+        raise GenbenchError(f"{what}: expected integer token ids, got {captions.dtype}")
+    if shape[0] and (int(captions.min()) < 0 or int(captions.max()) >= config.vocab_size):
+        raise GenbenchError(f"{what}: token ids must lie in 0..{config.vocab_size - 1} (the vocabulary)")

@@ -15,7 +15,7 @@ from genbench.errors import GenbenchError
 from baselines import checkpoint
 from baselines import config as configs
 from baselines.codec import DataCodec
-from baselines.spec import BaseConfig, ModelSpec
+from baselines.spec import BaseConfig, ModelSpec, check_captions
 from baselines.training import build_networks, sample_generator
 
 
@@ -63,6 +63,20 @@ class TrainedModel:
         return self._generate(n, cond, self.spec.latent(n, sample_generator(seed), config), batch_size, config)
 
     @torch.no_grad()
+    def sample_captions(self, captions: np.ndarray, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+        """One sample per caption (int64 N×L token ids over the training data's vocabulary) for a
+        text-conditioned model, in contract form; latent codes drawn from ``seed``."""
+        if self.conditioning != "text":
+            raise GenbenchError(f"model {self.name!r} does not condition on captions")
+        if batch_size < 1:
+            raise GenbenchError(f"sample_captions needs batch_size >= 1, got {batch_size}")
+        captions = np.asarray(captions)
+        check_captions(captions, self.config)
+        cond = torch.as_tensor(captions.astype(np.int64))
+        return self._generate(len(cond), cond, self.spec.latent(len(cond), sample_generator(seed), self.config),
+                              batch_size)
+
+    @torch.no_grad()
     def translate(self, images: np.ndarray, seed: int = 0, batch_size: int = 500, inverse: bool = False) -> np.ndarray:
         """Input images → the model's outputs in contract form (autoencoders: reconstructions).
 
@@ -99,7 +113,7 @@ class TrainedModel:
 
     def _generate(self, n: int, cond, z: torch.Tensor | None, batch_size: int,
                   config: BaseConfig | None = None) -> np.ndarray:
-        """``generate`` batch by batch: ``cond`` is class labels (tensor) or contract-form images."""
+        """``generate`` batch by batch: ``cond`` is class labels or captions (tensors) or contract-form images."""
         config = config or self.config
         out = []
         for i in range(0, n, batch_size):

@@ -242,6 +242,13 @@ class BatchReader:
             self.inputs = torch.as_tensor(train.inputs).to(device)
             if spec.pairing == "unpaired":
                 self.input_order = EpochOrder(len(train.inputs), n, seed, _INPUTS, "the input domain")
+        elif spec.conditioning == "text":  # captions share the targets' indices, like labels
+            from baselines.spec import check_captions
+
+            if train.captions is None:
+                raise GenbenchError(f"model {spec.name!r} conditions on captions but the train split has none")
+            check_captions(train.captions, config, "the train split's captions")
+            self.labels = torch.as_tensor(train.captions, dtype=torch.int64).to(device)
 
     def __call__(self, step: int) -> Batch:
         idx = self.order.indices(step).to(self.device)

@@ -342,7 +342,7 @@ class Registries:
         def data(model: str, dataset: str) -> Dataset:
             # an image-conditioned model's config reads its input shape: the declared sample
             # shape does not say it, so the dataset itself is loaded
-            if baselines.MODELS[model].conditioning == "image":
+            if baselines.MODELS[model].conditioning in ("image", "text"):
                 return _loaded_dataset(dataset)
             return _dataset_for_config(dataset)
 

@@ -243,3 +243,18 @@ register_dataset(DatasetSpec(
     "the digit, labels kept: train 3,500 / val 500 / test 1,000",
     _mnist_hole, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
 ))
+
+
+# ---- text-conditioned data (StackGAN): digits with captions of their measured stroke attributes
+def _captioned(root):
+    from genbench.data.captioned import load_captioned
+
+    return load_captioned()
+
+
+register_dataset(DatasetSpec(
+    "captioned-digits", "image",
+    "mnist-5k digits (train 3,500 / val 500 / test 1,000) each with an English caption from its class, "
+    "ink-mass thickness, moment slant and bounding-box size, e.g. 'a small thin seven slanted to the right'",
+    _captioned, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+))

@@ -9,6 +9,11 @@ Image-to-image data adds ``inputs`` to a split; ``samples`` stay what outputs ar
 unpaired data (CycleGAN) holds two domains of any lengths, A in ``inputs`` and B in ``samples``,
 that are read as two independently ordered streams. A split without inputs fingerprints exactly
 as before inputs existed.
+
+Text-conditioned data (``captioned-digits``) adds ``captions`` to a split: one caption per
+sample as an int64 N×L array of token ids, 0 = padding, over the dataset's fixed
+``Dataset.vocabulary`` (``vocabulary[0]`` is the padding token). Fixed-length ids keep captions
+plain arrays (fingerprinted, batched like labels); data without captions fingerprints as before.
 """
 
 from __future__ import annotations
@@ -31,12 +36,16 @@ class Split:
     inputs: np.ndarray | None = None  # uint8 M×C'×H'×W' input images of image-to-image data, or None
     paired: bool = True  # inputs[i] belongs to samples[i] (M = N); False: two unpaired domains
     input_labels: np.ndarray | None = None  # int64 M: class of each input of an unpaired domain A, or None
+    captions: np.ndarray | None = None  # int64 N×L token ids of one caption per sample (0 = padding), or None
 
     def __post_init__(self) -> None:
         if self.inputs is not None and self.paired and len(self.inputs) != len(self.samples):
             raise GenbenchError(f"paired split has {len(self.inputs)} inputs for {len(self.samples)} targets")
         if self.input_labels is not None and (self.inputs is None or len(self.input_labels) != len(self.inputs)):
             raise GenbenchError("input_labels need one label per input image")
+        if self.captions is not None and (self.captions.ndim != 2 or len(self.captions) != len(self.samples)):
+            raise GenbenchError(f"captions must be an N×L token array with one caption per sample, "
+                                f"got shape {self.captions.shape} for {len(self.samples)} samples")
 
     def __len__(self) -> int:
         return int(self.samples.shape[0])
@@ -95,10 +104,13 @@ class Fingerprint:
         return f"{self.name}@{self.sha256[:12]}"
 
 
-def compute_fingerprint(name: str, splits: dict[str, Split]) -> Fingerprint:
+def compute_fingerprint(name: str, splits: dict[str, Split], vocabulary: tuple[str, ...] | None = None) -> Fingerprint:
     """sha256 over the name, each split's name, shape, dtype, sample bytes and label bytes (and,
-    only where a split has inputs, their pairing, dtype, shape and bytes)."""
+    only where a split has inputs, their pairing, dtype, shape and bytes; only where it has
+    captions, their shape and bytes; only where a vocabulary is given, its words)."""
     h = hashlib.sha256(name.encode())
+    if vocabulary is not None:
+        h.update(b"|vocabulary|" + "\n".join(vocabulary).encode())
     for split_name in sorted(splits):
         split = splits[split_name]
         arr = np.ascontiguousarray(split.samples)
@@ -115,6 +127,10 @@ def compute_fingerprint(name: str, splits: dict[str, Split]) -> Fingerprint:
         if split.input_labels is not None:
             h.update(b"|input_labels|")
             h.update(np.ascontiguousarray(split.input_labels, dtype=np.int64).tobytes())
+        if split.captions is not None:
+            cap = np.ascontiguousarray(split.captions, dtype=np.int64)
+            h.update(f"|captions|{cap.shape}|".encode())
+            h.update(cap.tobytes())
     return Fingerprint(name=name, sizes={k: len(v) for k, v in sorted(splits.items())}, sha256=h.hexdigest())
 
 
@@ -129,6 +145,17 @@ class Dataset:
     warnings: tuple[str, ...] = field(default_factory=tuple)  # e.g. "fell back to mnist-5k"
     source: str = ""  # human-readable provenance: file paths, generator parameters, licence
     task: Task | None = None  # image-to-image data: the task its outputs are scored by
+    vocabulary: tuple[str, ...] | None = None  # captioned data: token id → word, id 0 = padding
+
+    def __post_init__(self) -> None:
+        with_captions = [k for k, s in self.splits.items() if s.captions is not None]
+        if with_captions and self.vocabulary is None:
+            raise GenbenchError(f"dataset {self.name!r} has captions but no vocabulary")
+        for k in with_captions:
+            caps = self.splits[k].captions
+            if caps.size and (caps.min() < 0 or caps.max() >= len(self.vocabulary)):
+                raise GenbenchError(f"dataset {self.name!r}: {k} captions hold token ids outside the "
+                                    f"vocabulary of {len(self.vocabulary)} words")
 
     def split(self, name: str) -> Split:
         if name not in self.splits:
