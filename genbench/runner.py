@@ -75,7 +75,9 @@ class Backend(Protocol):
         """Train with exactly ``config`` (overrides already applied and validated) into ``out_dir``."""
         ...
 
-    def sample(self, checkpoint: Path, n: int, seed: int, device: str) -> np.ndarray: ...
+    def sample(self, checkpoint: Path, n: int, seed: int, device: str, captions: np.ndarray | None = None) -> np.ndarray:
+        """``n`` samples (a text model: one per caption of ``captions``, N×L token ids)."""
+        ...
 
     def translate(self, checkpoint: Path, images: np.ndarray, device: str) -> np.ndarray: ...
 
@@ -129,8 +131,9 @@ class GenbenchBackend:
         return Path(baselines.train(model, dataset, out_dir=out_dir, config=config, steps=steps, seed=seed,
                                     device=device, progress=progress))
 
-    def sample(self, checkpoint, n, seed, device):
-        return baselines.load(checkpoint, device=device).sample(n, seed)
+    def sample(self, checkpoint, n, seed, device, captions=None):
+        model = baselines.load(checkpoint, device=device)
+        return model.sample(n, seed) if captions is None else model.sample_captions(captions, seed)
 
     def translate(self, checkpoint, images, device):
         return baselines.load(checkpoint, device=device).translate(images)
@@ -361,6 +364,18 @@ class Runner:
         return {"config": config, "steps": spec.steps or self.suite.steps}
 
     # ---- the run
+
+    def _captions(self, job: Job, ds: Dataset) -> np.ndarray | None:
+        """The captions a text model's samples are drawn for (the evaluation split's, cycled to
+        ``n``), or None for any other model."""
+        if job.is_real or self._conditioning(self.suite.model(job.label).model) != "text":
+            return None
+        ev = self.suite.evaluation
+        captions = ds.split(ev.split).captions
+        if captions is None:
+            raise GenbenchError(f"{job.label}: a text model needs captions, but split {ev.split!r} of dataset "
+                                f"{ds.name!r} has none")
+        return captions[np.arange(ev.n) % len(captions)]
 
     def _conditioning(self, model: str) -> str:
         conditioning = getattr(self.backend, "conditioning", None)  # see Backend: absent → no image models
@@ -658,10 +673,15 @@ class Runner:
         ev = self.suite.evaluation
         held: dict[str, np.ndarray] = {}  # samples just drawn, so evaluate need not read them back
 
+        captions = self._captions(job, ds)
+
         def sample(path: Path) -> dict:
-            samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device))
+            if captions is None:
+                samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device))
+            else:  # a text model: one image per caption of the evaluation split, cycled to n
+                samples = np.asarray(self.backend.sample(ckpt, ev.n, job.seed, self.device, captions=captions))
             _check_samples(samples, ds, ev.n, label)
-            _save_npz(path, samples=samples)
+            _save_npz(path, samples=samples, **({} if captions is None else {"captions": captions}))
             held["samples"] = samples
             return {"n": int(len(samples))}
 
@@ -681,10 +701,20 @@ class Runner:
             if samples is None:
                 with np.load(samples_path) as z:
                     samples = z["samples"]
-            evaluation = self.backend.evaluate(samples, ds, ev, seed=job.seed, device=self.device,
-                                               cache_dir=self.cache_dir, data_root=self.data_root,
-                                               progress=self.progress)
-            return {"evaluation": dict(evaluation)}
+            evaluation = {"metrics": []}  # a suite may score only what the runner adds (caption_consistency)
+            if ev.sample_metrics:
+                evaluation = dict(self.backend.evaluate(samples, ds, ev, seed=job.seed, device=self.device,
+                                                        cache_dir=self.cache_dir, data_root=self.data_root,
+                                                        progress=self.progress))
+            captions = None if job.is_real else self._captions(job, ds)
+            if captions is not None and "caption_consistency" in ev.metrics:  # the text protocol: does each image show its caption's digit?
+                from genbench.data.captioned import caption_classes
+                from genbench.metrics.caption import caption_consistency
+
+                classes = caption_classes(captions, ds.vocabulary)
+                result = caption_consistency(samples, classes, device=self.device)
+                evaluation["metrics"] = [*evaluation.get("metrics", []), result.to_dict()]
+            return {"evaluation": evaluation}
 
         return self._step(outcome, job, "evaluate",
                           {"samples": samples_key, "protocol": _protocol(ev), "dataset": ds.fingerprint.to_dict(),

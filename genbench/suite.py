@@ -71,8 +71,8 @@ class Evaluation:
 
     @property
     def sample_metrics(self) -> tuple[str, ...]:
-        """Metrics scored on generated samples."""
-        return tuple(m for m in self.metrics if not _scores_pairs(m))
+        """Metrics scored on generated samples (by ``evaluate``; the runner adds the text protocol's)."""
+        return tuple(m for m in self.metrics if not _scores_pairs(m) and m not in RUNNER_SCORED)
 
     @property
     def reconstruction_metrics(self) -> tuple[str, ...]:
@@ -90,6 +90,10 @@ class Evaluation:
         if isinstance(self.every, tuple):
             d["every"] = list(self.every)
         return d
+
+
+# Scored by the runner from what only it knows (the captions a text model's samples were drawn for).
+RUNNER_SCORED = ("caption_consistency",)
 
 
 def _scores_pairs(metric: str) -> bool:

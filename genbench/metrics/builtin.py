@@ -259,6 +259,17 @@ def _task_accuracy(x: MetricInputs) -> list[MetricResult]:
     return [_with_params(r, classifier=x.fake.extractor.name)]
 
 
+def _caption_consistency(x: MetricInputs) -> list[MetricResult]:
+    r = classifier_accuracy(x.fake.probs, _labels_of(x, "caption_consistency"), name="caption_consistency")
+    return [_with_params(r, classifier=x.fake.extractor.name)]
+
+
+def _captions_check(kind, ds) -> str | None:
+    if not any(getattr(s, "captions", None) is not None for s in ds.splits.values()):
+        return f"dataset {ds.name!r} has no captions"
+    return None
+
+
 def _source_only(x: MetricInputs) -> list[MetricResult]:
     r = classifier_accuracy(x.fake.probs, _labels_of(x, "source_only_accuracy"), name="source_only_accuracy")
     return [_with_params(r, classifier=x.fake.extractor.name,
@@ -375,6 +386,10 @@ for _spec in (
                (_col("fid_ba", "FID of B → A outputs against domain A", False),
                 _col("task_accuracy_ba", "Task classifier accuracy on B → A outputs", True)),
                ("image",), ("features", "probabilities"), needs_dataset=True, compute=_inverse, check=_unpaired_check),
+    MetricSpec("caption_consistency", "Text-to-image models: share of samples the dataset's classifier assigns to "
+               "the class their caption names (the suite runner supplies the captions' classes)",
+               (_col("caption_consistency", "Classifier agrees with the caption's digit", True),), ("image",),
+               ("probabilities",), needs_dataset=True, compute=_caption_consistency, check=_captions_check),
     MetricSpec("source_only_accuracy", "Reference for translation accuracy: the task classifier (trained on the source "
                "domain A) on untranslated domain-B images against their labels; the same for every model",
                (_col("source_only_accuracy", "Classifier accuracy on untranslated domain B (a reference, not ranked)",

@@ -21,7 +21,9 @@ def test_metrics_lists_every_metric_with_its_columns_directions_and_inputs(capsy
                             "coverage", "modes", "high_quality", "mode_kl", "psnr", "ssim", "memorized",
                             # the image-to-image protocols' (genbench.translations)
                             "l1", "task_accuracy", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr", "fid_ba",
-                            "task_accuracy_ba", "source_only_accuracy"}
+                            "task_accuracy_ba", "source_only_accuracy",
+                            # text-to-image (the runner supplies the captions' classes)
+                            "caption_consistency"}
 
 
 def test_datasets_and_extractors_list_their_registries(capsys):

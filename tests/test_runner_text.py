@@ -1,0 +1,48 @@
+"""The suite runner on a text-to-image model: samples are drawn one per caption of the evaluation
+split and scored with caption consistency (real stackgan, tiny config, real captioned-digits)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from genbench.data import load_dataset
+from genbench.features import get_extractor, iter_batches
+from genbench.runner import Runner
+from genbench.suite import load_suite
+
+SUITE = """
+name: text-tiny
+dataset: captioned-digits
+seeds: [0]
+models:
+  - model: stackgan
+    overrides: {z_dim: 4, word_dim: 4, text_dim: 8, c_dim: 4, d_text_dim: 4, g_width: 4, d_width: 4,
+                n_residual: 1, batch_size: 8, stage1_steps: 2}
+evaluation:
+  n: 60
+  split: test
+  extractor: mnist-classifier
+  metrics: [caption_consistency]
+rank_by: caption_consistency
+steps: 4
+"""
+
+
+def test_a_text_model_is_sampled_from_the_split_captions_and_scored_by_caption_consistency(tmp_path):
+    path = tmp_path / "text.yaml"
+    path.write_text(SUITE)
+    summary = Runner(load_suite(path), tmp_path / "run", progress=False).run()
+    assert summary.ok, [o.error for o in summary.failed]
+    job = tmp_path / "run" / "jobs" / "captioned-digits" / "stackgan" / "seed0"
+    result = json.loads((job / "result.json").read_text())
+    with np.load(job / result["samples"].split("/")[-1]) as z:
+        samples, captions = z["samples"], z["captions"]
+    test = load_dataset("captioned-digits").split("test")
+    np.testing.assert_array_equal(captions, test.captions[:60])  # one sample per test caption, in order
+    # Oracle: the classifier's argmax against the test digits' labels (what each caption names).
+    feats = get_extractor("mnist-classifier").extract(iter_batches(samples, 30), total=len(samples))
+    expected = float(np.mean(np.argmax(feats.probs, axis=1) == test.labels[:60]))
+    (metric,) = [m for m in result["metrics"] if m["name"] == "caption_consistency"]
+    assert metric["value"] == expected
