@@ -48,7 +48,7 @@ def test_orthogonal_regulariser_sums_g_weights_except_the_shared_embedding_times
         g.shared.weight.mul_(100.0)  # not regularised
     assert float(orthogonal_regulariser(g, 1e-4).detach()) == pytest.approx(1e-4 * expected, rel=1e-5)
     # the init is orthogonal: a square or wide weight starts with no penalty at all
-    assert float(orthogonal_penalty(g.blocks[0].conv2.parametrizations.weight.original)) < 1e-8
+    assert float(orthogonal_penalty(g.blocks[0].conv2.parametrizations.weight.original.detach())) < 1e-8
 
 
 def _sn_modules(module):
