@@ -30,8 +30,9 @@ Chosen where the paper is silent or its setting does not fit 28×28 digits:
   truncated normal by inverting its CDF, which gives exactly the distribution of "resample every
   value above the threshold" without an unbounded loop. Training always uses untruncated z.
 - Fake labels are drawn uniformly over the classes (as BigGAN-PyTorch samples y_), from ``gen``.
-- 'quick' (2-core CPU): widths 16, batch 32 (×2 D steps), 400 steps, lr 2e-4 for both nets (the authors' small-data
-  CIFAR setting), EMA decay 0.99 from update 100. 'full': widths 64, batch 256, the paper's lrs.
+- 'quick' (2-core CPU): widths 16, batch 32 (× 2 D steps), 400 steps, lr 2e-4 for both nets
+  (the authors' small-data CIFAR setting), EMA decay 0.99 from update 100. 'full': widths 64,
+  batch 256, 50k steps, the paper's lrs, EMA from update 5000.
 """
 
 from __future__ import annotations

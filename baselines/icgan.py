@@ -142,9 +142,11 @@ def edit(model, images: np.ndarray, target_classes: np.ndarray | None = None, ba
     if target_classes is not None:
         targets = np.asarray(target_classes)
         if targets.shape != (len(arr),) or not np.issubdtype(targets.dtype, np.integer):
-            raise GenbenchError(f"edit needs one integer target class per image ({len(arr)}), got shape {targets.shape}")
+            raise GenbenchError(f"edit needs one integer target class per image ({len(arr)}), "
+                                f"got shape {targets.shape}")
         if len(targets) and (targets.min() < 0 or targets.max() >= k):
-            raise GenbenchError(f"edit target classes must be in 0..{k - 1}, got {int(targets.min())}..{int(targets.max())}")
+            raise GenbenchError(f"edit target classes must be in 0..{k - 1}, "
+                                f"got {int(targets.min())}..{int(targets.max())}")
     out = []
     for i in range(0, len(arr), batch_size):
         z, logits = encode(model, arr[i:i + batch_size])
@@ -158,5 +160,6 @@ def _check_images(model, images: np.ndarray) -> torch.Tensor:
     arr = np.asarray(images)
     expected = tuple(model.config.data_shape)
     if arr.ndim != 4 or tuple(arr.shape[1:]) != expected or arr.dtype != np.uint8:
-        raise GenbenchError(f"icgan expects uint8 N×{'×'.join(map(str, expected))} images, got {arr.dtype} {arr.shape}")
+        raise GenbenchError(f"icgan expects uint8 N×{'×'.join(map(str, expected))} images, "
+                            f"got {arr.dtype} {arr.shape}")
     return model.encode_images(arr)

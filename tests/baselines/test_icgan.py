@@ -86,7 +86,8 @@ def test_tiny_training_resumes_bit_exactly(trained):
     baselines.train("icgan", ds, out_dir=out / "b", overrides=TINY, steps=1, progress=False)
     b = baselines.train("icgan", ds, out_dir=out / "b", overrides=TINY, steps=3, progress=False)
     ta, tb = checkpoint.read(a)[1], checkpoint.read(b)[1]
-    assert ta.keys() == tb.keys() and any(k.startswith("E_z.") for k in ta) and any(k.startswith("optim.E.") for k in ta)
+    assert ta.keys() == tb.keys()
+    assert any(k.startswith("E_z.") for k in ta) and any(k.startswith("optim.E.") for k in ta)
     assert [k for k in ta if not torch.equal(ta[k], tb[k])] == []
 
 
@@ -103,7 +104,8 @@ def test_edit_encodes_swaps_y_and_decodes(trained):
     np.testing.assert_array_equal(edited, expected)
     np.testing.assert_array_equal(edit(model, images, targets, batch_size=3), edited)
     recon = edit(model, images)  # y unchanged: E_y's class
-    np.testing.assert_array_equal(recon, model.codec.decode(SPEC.generate(model.nets, logits.argmax(1), z, model.config)))
+    expected_recon = model.codec.decode(SPEC.generate(model.nets, logits.argmax(1), z, model.config))
+    np.testing.assert_array_equal(recon, expected_recon)
     with pytest.raises(GenbenchError, match="one integer target class per image"):
         edit(model, images, targets[:3])
     with pytest.raises(GenbenchError, match=r"target classes must be in 0\.\.9"):
