@@ -29,7 +29,8 @@ _BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "basel
                     "baselines.cyclegan",
                     "baselines.pix2pix", "baselines.spade",
                     "baselines.context_encoder", "baselines.gan_inpainting",
-                    "baselines.stackgan")
+                    "baselines.stackgan",
+                    "baselines.biggan", "baselines.icgan")
 
 
 # The one model registry: its entries are the specs themselves (name, paper, kinds,
