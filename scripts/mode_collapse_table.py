@@ -30,7 +30,7 @@ PUBLISHED = {
     ("ring8", "unrolled-gan"): [("VEEGAN", "7.6", "35.6")],
     ("grid25", "unrolled-gan"): [("VEEGAN", "23.6", "16.0")],
 }
-LABELS = ("gan", "pacgan2", "unrolled-gan", "minibatch-gan", "real")
+LABELS = ("gan", "pacgan2", "unrolled-gan", "minibatch-gan", "real data")  # "real data": the ceiling row
 
 
 def _results(run_dirs: list[str]) -> list[dict]:
