@@ -81,3 +81,31 @@ def test_mode_rule_is_the_one_pacgan_and_veegan_count(kind):
     modes, hq = _pacgan_metric_logger(pts, means, std)
     assert got["modes"] == modes and got["high_quality"] == pytest.approx(hq, abs=1e-12)
     assert 0 < modes < len(means) and 0.2 < hq < 0.7  # the case exercises both outcomes
+
+
+def _table_script():
+    import importlib.util
+
+    path = SUITE.parents[1] / "scripts" / "mode_collapse_table.py"
+    spec = importlib.util.spec_from_file_location("mode_collapse_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_table_script_reads_every_curve_step_and_counts_each_seed_once():
+    table = _table_script()
+
+    def result(seed, modes, hq):  # modes/hq: values at steps 1500 and 3000 (the final step)
+        return {"job": {"dataset": "ring8", "label": "gan", "model": "gan", "seed": seed}, "steps": 3000,
+                "metrics": [{"name": "modes", "value": modes[1]}, {"name": "high_quality", "value": hq[1]}],
+                "metric_curve": {"step": [1500, 3000], "metrics": {"modes": {"value": modes}, "high_quality": {"value": hq}}}}
+
+    results = [result(0, [6.0, 8.0], [0.2, 0.5]), result(1, [8.0, 7.0], [0.4, 0.7])]
+    curve = table._curve_results(results)
+    assert sorted(curve) == [1500, 3000] and all(len(v) == 2 for v in curve.values())
+    (early,) = table.rows([], curve[1500])
+    assert early["n"] == 2 and early["modes"] == pytest.approx((7.0, math.sqrt(2)))
+    assert early["hq"] == pytest.approx((30.0, 100 * math.sqrt(0.02)))  # std of 0.2, 0.4 (ddof 1)
+    (final,) = table.rows([], results)
+    assert final["modes"] == pytest.approx((7.5, math.sqrt(0.5))) and final["hq"][0] == pytest.approx(60.0)
