@@ -258,7 +258,7 @@ class ProGANSpec(ModelSpec):
     def train_step(self, nets, opts, batch: Batch, gen, config: ProGANConfig) -> dict[str, torch.Tensor]:
         step = nets["clock"].value()
         stage, alpha = schedule(step, config)
-        if config.reset_optimizer_per_phase and step > 0 and _lod_bounds(step, config) != _lod_bounds(step - 1, config):
+        if config.reset_optimizer_per_phase and step > 0 and _phase(step, config) != _phase(step - 1, config):
             for opt in opts.values():
                 opt.state.clear()
         side = L.power_of_two_side(config.data_shape)
@@ -281,11 +281,11 @@ class ProGANSpec(ModelSpec):
                 "drift": d["drift"].detach(), "stage": torch.tensor(float(stage)), "alpha": torch.tensor(float(alpha))}
 
 
-def _lod_bounds(step: int, config: ProGANConfig) -> tuple[int, int]:
-    """(floor, ceil) of the official level of detail: they change when a fade starts and when it ends."""
+def _phase(step: int, config: ProGANConfig) -> tuple[int, bool]:
+    """(stage, fading): it changes when a fade starts and when it ends, where the official code's
+    ``reset_opt_for_new_lod`` resets Adam (it sees the change one step later, at lod's first fraction)."""
     stage, alpha = schedule(step, config)
-    lod = (n_stages(config) - stage) + (1.0 - alpha)
-    return math.floor(lod), math.ceil(lod)
+    return stage, alpha < 1.0
 
 
 SPEC = ProGANSpec()
