@@ -27,7 +27,7 @@ Chosen for digits: the 28×28 images are padded with background to 32×32 and gr
 the last resolution is reached, samples are the current resolution upsampled (nearest), as the
 official code shows them. The 'quick' profile (2-core CPU) narrows the nets to min(512 / res, 64)
 feature maps (64, 64, 32, 16 at 4, 8, 16, 32), z to 64 dimensions, and each fade and
-stabilisation phase to 6k images (paper: 800k); the schedule (4×4 stabilise, then fade +
+stabilisation phase to 3k images (paper: 800k); the schedule (4×4 stabilise, then fade +
 stabilise per new resolution) and the minibatch of 16 are the paper's.
 """
 
@@ -211,9 +211,9 @@ class ProGANSpec(ModelSpec):
 
     def profile_values(self, kind: str, profile: str) -> dict:
         if profile == "quick":
-            # 7 phases of 6k images at 16 per step = 2,625 steps; 64 → 64 → 32 → 16 feature maps at 4 → 32
-            return dict(channels=64, fmap_base=512, z_dim=64, fade_images=6_000, stabilise_images=6_000,
-                        steps=2_625, checkpoint_every=375, log_every=25)
+            # 7 phases of 3k images at 16 per step ≈ 1,313 steps; 64 → 64 → 32 → 16 feature maps at 4 → 32
+            return dict(channels=64, fmap_base=512, z_dim=64, fade_images=3_000, stabilise_images=3_000,
+                        steps=1_313, checkpoint_every=250, log_every=25)
         return dict(checkpoint_every=10_000, log_every=100)
 
     def build(self, config: ProGANConfig) -> nn.ModuleDict:
