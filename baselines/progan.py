@@ -25,7 +25,8 @@ Faithful (the paper and its official code, ``networks_progan.py`` / ``loss.py`` 
 Chosen for digits: the 28×28 images are padded with background to 32×32 and grown 4 → 8 → 16 → 32
 (G's output is centre-cropped back to 28×28), so every resolution step is the paper's ×2. Before
 the last resolution is reached, samples are the current resolution upsampled (nearest), as the
-official code shows them. The 'quick' profile (2-core CPU) narrows the nets to min(512 / res, 64)
+official code shows them. G's first dense layer has one bias per output unit (the official code
+adds one per channel after the reshape). The 'quick' profile (2-core CPU) narrows the nets to min(512 / res, 64)
 feature maps (64, 64, 32, 16 at 4, 8, 16, 32), z to 64 dimensions, and each fade and
 stabilisation phase to 3k images (paper: 800k); the schedule (4×4 stabilise, then fade +
 stabilise per new resolution) and the minibatch of 16 are the paper's; the EMA decay is 0.99

@@ -40,7 +40,7 @@ def test_the_schedule_stabilises_4x4_then_fades_in_each_resolution_linearly():
     assert got[20:24] == [(3, 0.0), (3, 0.25), (3, 0.5), (3, 0.75)]
     assert got[24:] == [(3, 1.0)] * 6  # the last resolution trains on
     paper = P.ProGANConfig()  # 800k fade images at 16 per step: α grows by 16/800k per step
-    start = (800_000 + 800_000 + 800_000) // 16  # first step of the 8×8 → 16×16 fade... after 4², fade 8², stab 8²
+    start = 3 * 800_000 // 16  # after 4² stabilise, 8² fade, 8² stabilise: the 16² fade starts
     assert P.schedule(start, paper) == (2, 0.0)
     assert P.schedule(start + 100, paper)[1] == pytest.approx(100 * 16 / 800_000)
 
