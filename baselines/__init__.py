@@ -30,7 +30,8 @@ _BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "basel
                     "baselines.pix2pix", "baselines.spade",
                     "baselines.context_encoder", "baselines.gan_inpainting",
                     "baselines.stackgan",
-                    "baselines.biggan", "baselines.icgan")
+                    "baselines.biggan", "baselines.icgan",
+                    "baselines.progan", "baselines.stylegan")
 
 
 # The one model registry: its entries are the specs themselves (name, paper, kinds,

@@ -58,8 +58,8 @@ def test_train_errors_are_one_line_messages(fake_dataset, tmp_path, capsys):
     assert "unknown config key(s) learning_rate" in err and "valid keys:" in err and "lr_g" in err
     assert main(base + ["--set", "nonsense"]) == 2
     assert "--set expects key=value" in capsys.readouterr().err
-    assert main(["train", "stylegan", "--dataset", "ring-tiny"]) == 2
-    assert "unknown model 'stylegan'" in capsys.readouterr().err
+    assert main(["train", "no-such-model", "--dataset", "ring-tiny"]) == 2
+    assert "unknown model 'no-such-model'" in capsys.readouterr().err
 
 
 def test_third_party_model_via_entry_point(monkeypatch):
