@@ -25,7 +25,8 @@ from baselines.training import train_model
 ENTRY_POINT_GROUP = "genbench.models"
 
 _BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "baselines.ae", "baselines.vae",
-                    "baselines.aae", "baselines.unrolled_gan", "baselines.minibatch_gan")
+                    "baselines.aae", "baselines.unrolled_gan", "baselines.minibatch_gan",
+                    "baselines.bicubic", "baselines.srresnet", "baselines.srgan")
 
 
 # The one model registry: its entries are the specs themselves (name, paper, kinds,
