@@ -42,7 +42,7 @@ def stacked():
 
 
 def test_registry_lists_the_pinned_names_and_rejects_others():
-    assert set(DATASETS) == {"mnist", "mnist-5k", "stacked-mnist", "ring8", "grid25"}
+    assert set(DATASETS) == {"mnist", "mnist-5k", "stacked-mnist", "ring8", "grid25", "photos-sr4", "mnist-sr2"}
     assert {DATASETS[n].kind for n in ("ring8", "grid25")} == {"points"}
     with pytest.raises(GenbenchError, match="unknown dataset 'cifar'.*mnist-5k"):
         load_dataset("cifar")
@@ -221,7 +221,7 @@ def test_broken_or_clashing_plugins_only_warn(plugins, caplog):
             clash=("genbench_test_plugin_data", "CLASH", clash))
     with caplog.at_level(logging.WARNING, logger="genbench.registry"):
         names = list(DATASETS)  # the first lookup reads the entry points
-    assert names == ["mnist", "mnist-5k", "stacked-mnist", "ring8", "grid25"]  # none added or replaced
+    assert names == ["mnist", "mnist-5k", "stacked-mnist", "ring8", "grid25", "photos-sr4", "mnist-sr2"]  # none added or replaced
     assert load_dataset("mnist-5k").kind == "image"
     text = caplog.text
     assert "could not load dataset plug-in 'missing'" in text and "genbench_test_no_such_module" in text
