@@ -17,7 +17,8 @@ maps, rescaled by 1/12.75 as the paper does to match the MSE's scale; needs the 
 Without ``init_from``: the 'full' profile refuses to train (the paper's SRGAN needs a trained
 SRResNet: train ``srresnet`` first and pass ``--set init_from=DIR``). The 'quick' profile instead
 pre-trains G with MSE inside the same run for ``pretrain_steps`` steps (at ``pretrain_lr``,
-SRResNet's quick settings) and then trains adversarially; both are recorded in the config, and
+SRResNet's quick settings) and then trains adversarially (one Adam for G across both phases,
+where the paper starts SRGAN with a fresh one); both are recorded in the config, and
 ``init_from`` together with ``pretrain_steps`` > 0 is refused. The step counters that choose the
 phase and the learning rate are the optimizers' own (saved in the checkpoint), so resuming is
 bit-exact. Like SRResNet, the paper's fresh random crops are a fixed patch pool here.

@@ -249,3 +249,28 @@ def test_vgg54_content_loss_runs_with_weights_in_torchvisions_format(ds, tmp_pat
     torch.save({"features.0.weight": torch.zeros(1)}, path)
     with pytest.raises(GenbenchError, match="lack features.0.bias"):
         vgg.load_vgg54(path)
+
+
+# --- the quick profile beats bicubic -----------------------------------------------------------------
+
+
+def y_psnr(out: np.ndarray, ref: np.ndarray, crop: int) -> float:
+    """Mean PSNR on BT.601 Y (16 + (65.481 R + 128.553 G + 24.966 B) / 255), ``crop`` pixels off each border."""
+    def y(img):
+        img = img.astype(np.float64)
+        return 16.0 + (65.481 * img[:, 0] + 128.553 * img[:, 1] + 24.966 * img[:, 2]) / 255.0
+
+    a, b = y(out)[:, crop:-crop, crop:-crop], y(ref)[:, crop:-crop, crop:-crop]
+    return float(np.mean(10 * np.log10(255.0 ** 2 / ((a - b) ** 2).mean(axis=(1, 2)))))
+
+
+@pytest.mark.slow
+def test_srresnet_quick_profile_beats_bicubic_on_photos_sr4(tmp_path):
+    from genbench.data import load_dataset
+
+    ds = load_dataset("photos-sr4")
+    test = ds.split("test")
+    bicubic = y_psnr(imresize(test.inputs, 4), test.samples, 4)
+    out = baselines.train("srresnet", ds, out_dir=tmp_path, progress=False)  # the quick profile
+    srresnet = y_psnr(baselines.load(out).translate(test.inputs), test.samples, 4)
+    assert srresnet > bicubic, f"srresnet {srresnet:.2f} dB vs bicubic {bicubic:.2f} dB"
