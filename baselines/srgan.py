@@ -16,8 +16,8 @@ maps, rescaled by 1/12.75 as the paper does to match the MSE's scale; needs the 
 
 Without ``init_from``: the 'full' profile refuses to train (the paper's SRGAN needs a trained
 SRResNet: train ``srresnet`` first and pass ``--set init_from=DIR``). The 'quick' profile instead
-pre-trains G with MSE inside the same run for ``pretrain_steps`` steps (at ``pretrain_lr``,
-SRResNet's quick settings) and then trains adversarially (one Adam for G across both phases,
+pre-trains G with MSE inside the same run for ``pretrain_steps`` steps (at ``pretrain_lr`` with
+its step decay: SRResNet's quick settings, so the phase reproduces an srresnet quick run) and then trains adversarially (one Adam for G across both phases,
 where the paper starts SRGAN with a fresh one); both are recorded in the config, and
 ``init_from`` together with ``pretrain_steps`` > 0 is refused. The step counters that choose the
 phase and the learning rate are the optimizers' own (saved in the checkpoint), so resuming is
@@ -36,12 +36,11 @@ from torch import nn
 from baselines import checkpoint
 from baselines.losses import discriminator_loss, generator_loss
 from baselines.spec import Batch
-from baselines.srresnet import SRResNetConfig, SRResNetSpec
+from baselines.srresnet import SRResNetConfig, SRResNetSpec, set_lr, updates
 from genbench.errors import GenbenchError
 
 CONTENT_LOSSES = ("mse", "vgg54")
 VGG_RESCALE = 1.0 / 12.75  # Ledig et al.: VGG feature maps rescaled to give losses of the MSE's scale
-LR_DECAY = 0.1
 
 
 @dataclass
@@ -49,19 +48,20 @@ class SRGANConfig(SRResNetConfig):
     init_from: str = ""  # directory of a trained srresnet checkpoint whose G starts the run
     pretrain_steps: int = 0  # without init_from: MSE steps of G before the adversarial phase
     pretrain_lr: float = 1e-4
+    pretrain_lr_decay_after: int = 0  # the pre-training phase's step decay (srresnet's lr_decay_after)
     content_loss: str = "mse"
     adversarial_weight: float = 1e-3
     d_channels: int = 64
     d_dense: int = 1024
-    lr_decay_after: int = 100_000
+    lr_decay_after: int = 100_000  # counted in adversarial (D) updates
     steps: int = 200_000
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.content_loss not in CONTENT_LOSSES:
             raise ValueError(f"content_loss must be one of {CONTENT_LOSSES}, got {self.content_loss!r}")
-        if self.pretrain_steps < 0 or self.lr_decay_after < 0 or self.adversarial_weight < 0:
-            raise ValueError("pretrain_steps, lr_decay_after and adversarial_weight must be >= 0")
+        if min(self.pretrain_steps, self.pretrain_lr_decay_after, self.adversarial_weight) < 0:
+            raise ValueError("pretrain_steps, pretrain_lr_decay_after and adversarial_weight must be >= 0")
         if self.d_channels < 1 or self.d_dense < 1:
             raise ValueError("d_channels and d_dense must be >= 1")
 
@@ -87,18 +87,6 @@ class Discriminator(nn.Module):
         return self.head(self.features(x)).view(-1)
 
 
-def _updates(opt: torch.optim.Optimizer) -> int:
-    """Updates an Adam optimizer has made (its saved step counter; 0 before the first)."""
-    first = opt.param_groups[0]["params"][0]
-    state = opt.state.get(first)
-    return int(state["step"]) if state else 0
-
-
-def _set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
-    for group in opt.param_groups:
-        group["lr"] = lr
-
-
 _VGG_CACHE: dict[tuple[str, str], nn.Module] = {}
 
 
@@ -120,8 +108,9 @@ class SRGANSpec(SRResNetSpec):
 
     def profile_values(self, kind: str, profile: str) -> dict:
         if profile == "quick":
-            return dict(channels=16, n_blocks=4, pretrain_steps=1000, pretrain_lr=1e-3, lr=1e-4,
-                        d_channels=16, d_dense=128, batch_size=16, steps=1500, lr_decay_after=100_000,
+            # pre-training = srresnet's quick run (same seed → the same G), then 500 adversarial steps
+            return dict(channels=16, n_blocks=4, pretrain_steps=1500, pretrain_lr=1e-3, pretrain_lr_decay_after=1200,
+                        lr=1e-4, d_channels=16, d_dense=128, batch_size=16, steps=2000, lr_decay_after=100_000,
                         checkpoint_every=500, log_every=50)
         return dict(steps=200_000, checkpoint_every=10_000, log_every=100)
 
@@ -177,13 +166,13 @@ class SRGANSpec(SRResNetSpec):
         return F.mse_loss(phi(fake), phi(real).detach())
 
     def train_step(self, nets, opts, batch: Batch, gen, config: SRGANConfig) -> dict[str, torch.Tensor]:
-        if not config.init_from and _updates(opts["G"]) < config.pretrain_steps:
-            _set_lr(opts["G"], config.pretrain_lr)
-            mse = super().train_step(nets, opts, batch, gen, config)["loss_mse"]  # SRResNet's step
+        done_g = updates(opts["G"])
+        if not config.init_from and done_g < config.pretrain_steps:
+            set_lr(opts["G"], config.pretrain_lr, done_g, config.pretrain_lr_decay_after)
+            mse = self.mse_step(nets, opts, batch, config)["loss_mse"]  # SRResNet's step
             return {"loss_g": mse, "loss_content": mse}
-        lr = config.lr * (LR_DECAY if _updates(opts["D"]) >= config.lr_decay_after else 1.0)
-        _set_lr(opts["G"], lr)
-        _set_lr(opts["D"], lr)
+        for opt in (opts["G"], opts["D"]):
+            set_lr(opt, config.lr, updates(opts["D"]), config.lr_decay_after)
         fake = self.generate(nets, batch.cond, None, config)
         loss_d = discriminator_loss(nets["D"](batch.x), nets["D"](fake.detach()))
         opts["D"].zero_grad(set_to_none=True)
