@@ -109,8 +109,8 @@ class SRGANSpec(SRResNetSpec):
     def profile_values(self, kind: str, profile: str) -> dict:
         if profile == "quick":
             # pre-training = srresnet's quick run (same seed → the same G), then 500 adversarial steps
-            return dict(channels=16, n_blocks=4, pretrain_steps=1500, pretrain_lr=1e-3, pretrain_lr_decay_after=1200,
-                        lr=1e-4, d_channels=16, d_dense=128, batch_size=16, steps=2000, lr_decay_after=100_000,
+            return dict(channels=16, n_blocks=4, pretrain_steps=2000, pretrain_lr=1e-3, pretrain_lr_decay_after=1500,
+                        lr=1e-4, d_channels=16, d_dense=128, batch_size=16, steps=2500, lr_decay_after=100_000,
                         checkpoint_every=500, log_every=50)
         return dict(steps=200_000, checkpoint_every=10_000, log_every=100)
 
