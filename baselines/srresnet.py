@@ -19,7 +19,8 @@ genbench's ``photos-sr4`` is a fixed pool of 1,800 crops (see ``genbench/data/sr
 (``lr_decay_after``): from scratch the paper's constant 1e-4 is far too slow for a short run.
 Measured on photos-sr4 test (Y-PSNR / SSIM, crop 4, seed 0, under load; bicubic 26.03 dB /
 0.790): at lr 1e-3, 23.2 dB after 300 steps, 24.4 after 600, 25.4 after 1,000, 25.96 after
-1,500; then at 1e-4, 26.09 after 1,750 and 26.11 / 0.779 after 2,000. On mnist-sr2 (crop 2;
+1,500; then at 1e-4, 26.09 after 1,750 and 26.11 / 0.779 after 2,000 (the quick profile run from
+scratch with this code: 26.08 / 0.777, 978 s under load). On mnist-sr2 (crop 2;
 1,500 steps, decay after 1,200):
 25.1 dB / 0.947 against bicubic's 18.3 / 0.828.
 """
