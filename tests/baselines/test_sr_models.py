@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -113,7 +114,7 @@ def test_srresnet_learns_and_refuses_non_power_of_two_scales(ds, tmp_path):
     out = baselines.train("srresnet", ds, out_dir=tmp_path / "a", overrides={**TINY, "log_every": 1}, steps=30,
                           progress=False)
     log = [line for line in (out / checkpoint.LOG_FILE).read_text().splitlines()]
-    first, last = (float(__import__("json").loads(log[i])["loss_mse"]) for i in (0, -1))
+    first, last = (float(json.loads(log[i])["loss_mse"]) for i in (0, -1))
     assert last < first / 2  # from random init the MSE drops fast
     x3 = sr_dataset(size=18, scale=3, name="sr-x3")
     with pytest.raises(GenbenchError, match="power of two"):
@@ -175,8 +176,6 @@ def test_srgan_quick_pretraining_phase_then_adversarial_resumes_bit_exactly(ds, 
     baselines.train("srgan", ds, out_dir=tmp_path / "b", overrides=o, steps=1, progress=False)
     resumed = baselines.train("srgan", ds, out_dir=tmp_path / "b", overrides=o, steps=4, progress=False)
     _assert_same(_tensors(straight), _tensors(resumed))
-    import json
-
     log = [json.loads(line) for line in (straight / checkpoint.LOG_FILE).read_text().splitlines()]
     assert ["loss_d" in e for e in log] == [False, False, True, True]  # D only trains after pre-training
     record = checkpoint.read(straight)[0]
@@ -255,8 +254,6 @@ def test_vgg54_content_loss_runs_with_weights_in_torchvisions_format(ds, tmp_pat
     torch.testing.assert_close(net(x), features[:36]((x - net.mean) / net.std))  # φ5,4 = torchvision's features[:36]
     o = {**TINY_GAN, "pretrain_steps": 1, "content_loss": "vgg54"}
     out = baselines.train("srgan", ds, out_dir=tmp_path / "a", overrides=o, steps=2, progress=False)
-    import json
-
     last = json.loads((out / checkpoint.LOG_FILE).read_text().splitlines()[-1])
     assert last["step"] == 2 and np.isfinite(last["loss_content"]) and "loss_d" in last
     assert {k.split(".")[0] for k in _tensors(out)} == {"G", "D", "optim"}  # VGG is never saved
