@@ -31,7 +31,8 @@ _BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "basel
                     "baselines.context_encoder", "baselines.gan_inpainting",
                     "baselines.stackgan",
                     "baselines.biggan", "baselines.icgan",
-                    "baselines.progan", "baselines.stylegan")
+                    "baselines.progan", "baselines.stylegan",
+                    "baselines.bicubic", "baselines.srresnet", "baselines.srgan")
 
 
 # The one model registry: its entries are the specs themselves (name, paper, kinds,
