@@ -361,7 +361,7 @@ class Runner:
             translation_split(ds, self.suite.evaluation.split)  # no inputs to translate: fail now
         default = self.backend.default_config(spec.model, ds, self.suite.profile)
         config = apply_overrides(default, dict(spec.overrides), f"{self.suite.path}: models[{spec.label}].overrides")
-        return {"config": config, "steps": spec.steps or self.suite.steps}
+        return {"config": config, "steps": spec.steps if spec.steps is not None else self.suite.steps}
 
     # ---- the run
 

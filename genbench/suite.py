@@ -458,7 +458,7 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
             raise loc.error(key, f"two models are labelled {label!r}; give one a distinct 'label'")
         overrides = c.overrides(m.get("overrides", {}), f"{key}.overrides")
         override_keys[label] = {k: f"{key}.overrides.{k}" for k in overrides}
-        msteps = None if m.get("steps") is None else c.integer(m["steps"], f"{key}.steps", minimum=1)
+        msteps = None if m.get("steps") is None else c.integer(m["steps"], f"{key}.steps", minimum=0)
         models.append(ModelSpec(label=label, model=model, overrides=overrides, steps=msteps))
 
     evaluation = _evaluation(c, raw["evaluation"], "evaluation", reg, Evaluation())
@@ -556,7 +556,7 @@ def _apply_profile(c: _Checker, praw: Any, key: str, reg: Registries, base: _Res
         spec = models[i]
         extra = c.overrides(mraw.get("overrides", {}), f"{mkey}.overrides")
         override_keys[label].update({k: f"{mkey}.overrides.{k}" for k in extra})
-        msteps = c.integer(mraw["steps"], f"{mkey}.steps", minimum=1) if "steps" in mraw else spec.steps
+        msteps = c.integer(mraw["steps"], f"{mkey}.steps", minimum=0) if "steps" in mraw else spec.steps
         models[i] = ModelSpec(label=spec.label, model=spec.model, overrides={**spec.overrides, **extra}, steps=msteps)
     return _Resolved(datasets, datasets_key, seeds, steps, models, override_keys, evaluation, metrics_key)
 

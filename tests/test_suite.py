@@ -35,6 +35,14 @@ def test_full_profile_overrides_seeds_steps_eval_and_one_model(suite_file, regis
     assert s.evaluation.split == "test"  # untouched keys keep the top-level value
 
 
+def test_a_model_may_train_zero_steps_and_keeps_them_over_the_suite_default(tmp_path, registries):
+    """A training-free model (bicubic) says steps: 0 (the runner then passes 0, not the suite's)."""
+    path = tmp_path / "zero.yaml"
+    path.write_text(SUITE_YAML.replace("      bad-gan: {steps: 5}", "      bad-gan: {steps: 0}"))
+    s = load_suite(path, "full", registries=registries)
+    assert s.model("bad-gan").steps == 0 and s.steps == 1000
+
+
 def _err(text, registries, profile="quick"):
     with pytest.raises(SuiteError) as exc:
         parse_suite(text, "suites/x.yaml", profile, registries=registries)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 
 import numpy as np
 import pytest
@@ -276,8 +277,11 @@ def y_psnr(out: np.ndarray, ref: np.ndarray, crop: int) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GENBENCH_LONG_TESTS"),
+                    reason="trains the full quick srresnet (minutes on 2 cores): set GENBENCH_LONG_TESTS=1")
 def test_srresnet_quick_profile_beats_bicubic_on_photos_sr4(tmp_path):
-    """Measured (1 thread, seed 0): 26.08 dB against 26.03 — a thin margin, in ~16 min under load."""
+    """Measured (1 thread, seed 0): 26.08 dB against 26.03 — a thin margin, in ~16 min under load.
+    `genbench run suites/sr.yaml` measures the same thing; this test is opt-in (GENBENCH_LONG_TESTS)."""
     from genbench.data import load_dataset
 
     ds = load_dataset("photos-sr4")
