@@ -174,114 +174,77 @@ for _spec in (
 del _spec
 
 
-# --- Unpaired digit domains for CycleGAN (genbench/data/unpaired_digits.py) ---
-def _mnist_mnistm(root):
-    from genbench.data.unpaired_digits import build_mnist_mnistm
+class _Lazy:
+    """A loader that imports ``genbench.data.<module>`` only when called (listing reads no data);
+    a class rather than a closure, so a spec pickles for executors."""
 
-    return build_mnist_mnistm()
+    def __init__(self, module: str, function: str):
+        self.module, self.function = module, function
 
+    def __call__(self, root):
+        import importlib
 
-def _mnist_uci(root):
-    from genbench.data.unpaired_digits import build_mnist_uci
-
-    return build_mnist_uci()
-
-
-# --- Paired digit translation (issue 9, H3): mnist-5k digits as targets, an input image computed from
-# each (genbench/data/paired_digits.py); scored by the translation protocol with mnist-classifier.
-def _mnist_edges(root):
-    from genbench.data.paired_digits import load_mnist_edges
-
-    return load_mnist_edges()
+        return getattr(importlib.import_module(f"genbench.data.{self.module}"), self.function)()
 
 
-def _mnist_labels(root):
-    from genbench.data.paired_digits import load_mnist_labels
-
-    return load_mnist_labels()
-
-
-# --- super-resolution (issue 9): HR targets with MATLAB-bicubic LR inputs; see genbench/data/sr.py.
-# The SR protocol scores PSNR/SSIM, not FID: photos-sr4 keeps the default image extractor
-# (inception-v3-fid) only for commands that ask for distribution metrics.
-def _photos_sr4(root):
-    from genbench.data.sr import load_photos_sr4
-
-    return load_photos_sr4()
-
-
-def _mnist_sr2(root):
-    from genbench.data.sr import load_mnist_sr2
-
-    return load_mnist_sr2()
-
-
+# Image-to-image and captioned digits (one module per family); each dataset carries its Task.
+# photos-sr4 keeps the default image extractor (inception-v3-fid) only for commands that ask for
+# distribution metrics: the SR protocol scores PSNR/SSIM.
 for _spec in (
     DatasetSpec(
         "mnist-mnistm", "image",
         "unpaired MNIST → MNIST-M-like digits (RGB): each mnist-5k split halved by a fixed seed, A = one half "
         "as 3-channel grey, B = the other half as |photo patch − digit| over the shipped train photos "
         "(train 1,750 / val 250 / test 500 per domain)",
-        _mnist_mnistm, extractor="mnist-classifier", sample_shape=(3, 28, 28), n_classes=10,
+        _Lazy("unpaired_digits", "build_mnist_mnistm"), extractor="mnist-classifier", sample_shape=(3, 28, 28),
+        n_classes=10,
     ),
     DatasetSpec(
         "mnist-uci", "image",
         "unpaired MNIST ↔ the 1,797 UCI 8×8 hand-written digits (shipped asset), bicubic-upsampled into "
         "MNIST's 20×20 box in 28×28: A = mnist-5k (3,500 / 500 / 1,000), B = UCI (1,259 / 179 / 359)",
-        _mnist_uci, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+        _Lazy("unpaired_digits", "build_mnist_uci"), extractor="mnist-classifier", sample_shape=(1, 28, 28),
+        n_classes=10,
     ),
     DatasetSpec(
         "mnist-edges", "image",
         "paired translation: the outer contour of each mnist-5k digit (3×3 dilation minus the stroke, "
         "0/255) → the digit; labels kept; train 3,500 / val 500 / test 1,000",
-        _mnist_edges, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+        _Lazy("paired_digits", "load_mnist_edges"), extractor="mnist-classifier", sample_shape=(1, 28, 28),
+        n_classes=10,
     ),
     DatasetSpec(
         "mnist-labels", "image",
         "paired translation for SPADE: a label map (stroke pixels = (class + 1) * 20, background 0) "
         "→ the mnist-5k digit; labels kept; train 3,500 / val 500 / test 1,000",
-        _mnist_labels, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+        _Lazy("paired_digits", "load_mnist_labels"), extractor="mnist-classifier", sample_shape=(1, 28, 28),
+        n_classes=10,
     ),
     DatasetSpec(
         "photos-sr4", "image",
         "super-resolution ×4 on the shipped photos: train 1,800 fixed random 96×96 patches (24×24 "
         "inputs) of six photos / val 1 photo / test 3 photos whole (288×288, 72×72 inputs)",
-        _photos_sr4, sample_shape=(3, 96, 96),
+        _Lazy("sr", "load_photos_sr4"), sample_shape=(3, 96, 96),
     ),
     DatasetSpec(
         "mnist-sr2", "image",
         "super-resolution ×2 on mnist-5k: 28×28 digits from 14×14 MATLAB-bicubic inputs, labels kept: "
         "train 3,500 / val 500 / test 1,000",
-        _mnist_sr2, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+        _Lazy("sr", "load_mnist_sr2"), extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+    ),
+    DatasetSpec(
+        "mnist-hole", "image",
+        "mnist-5k digits whose centre 14×14 (rows/cols 7..20) is set to grey 128 in the input; the target is "
+        "the digit, labels kept: train 3,500 / val 500 / test 1,000",
+        _Lazy("hole", "load_mnist_hole"), extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
+    ),
+    DatasetSpec(
+        "captioned-digits", "image",
+        "mnist-5k digits (train 3,500 / val 500 / test 1,000) each with an English caption from its class, "
+        "ink-mass thickness, moment slant and bounding-box size, e.g. 'a small thin seven slanted to the right'",
+        _Lazy("captioned", "load_captioned"), extractor="mnist-classifier", sample_shape=(1, 28, 28),
+        n_classes=10,
     ),
 ):
     register_dataset(_spec)
 del _spec
-# Inpainting (issue 9, H5): the centre 14×14 of mnist-5k digits to fill in.
-def _mnist_hole(root):
-    from genbench.data.hole import load_mnist_hole
-
-    return load_mnist_hole()
-
-
-register_dataset(DatasetSpec(
-    "mnist-hole", "image",
-    "mnist-5k digits whose centre 14×14 (rows/cols 7..20) is set to grey 128 in the input; the target is "
-    "the digit, labels kept: train 3,500 / val 500 / test 1,000",
-    _mnist_hole, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
-))
-
-
-# ---- text-conditioned data (StackGAN): digits with captions of their measured stroke attributes
-def _captioned(root):
-    from genbench.data.captioned import load_captioned
-
-    return load_captioned()
-
-
-register_dataset(DatasetSpec(
-    "captioned-digits", "image",
-    "mnist-5k digits (train 3,500 / val 500 / test 1,000) each with an English caption from its class, "
-    "ink-mass thickness, moment slant and bounding-box size, e.g. 'a small thin seven slanted to the right'",
-    _captioned, extractor="mnist-classifier", sample_shape=(1, 28, 28), n_classes=10,
-))
