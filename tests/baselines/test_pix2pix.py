@@ -15,8 +15,8 @@ from baselines import checkpoint
 from baselines.image_nets import receptive_field
 from baselines.pix2pix import SPEC, noise_shapes
 from baselines.spec import Batch
-from genbench.data import load_dataset
-from genbench.data.dataset import Dataset, Split, compute_fingerprint
+from genbench.data.dataset import Dataset
+from baseline_fixtures import cut_dataset
 from genbench.errors import GenbenchError
 
 TINY = {"ngf": 4, "ndf": 4, "batch_size": 8, "log_every": 1, "checkpoint_every": 100}
@@ -24,12 +24,7 @@ TINY = {"ngf": 4, "ndf": 4, "batch_size": 8, "log_every": 1, "checkpoint_every":
 
 @pytest.fixture(scope="module")
 def edges_tiny() -> Dataset:
-    full = load_dataset("mnist-edges")
-    tr, te = full.split("train"), full.split("test")
-    splits = {"train": Split(tr.samples[:48], tr.labels[:48], tr.inputs[:48]),
-              "test": Split(te.samples[:8], te.labels[:8], te.inputs[:8])}
-    return Dataset("edges-tiny", "image", splits, compute_fingerprint("edges-tiny", splits), n_classes=10,
-                   task=full.task)
+    return cut_dataset("mnist-edges", {"train": 48, "test": 8})
 
 
 def _tensors(path) -> dict[str, np.ndarray]:

@@ -15,8 +15,8 @@ from baselines import checkpoint
 from baselines.codec import DataCodec
 from baselines.spade import SPADE, SPEC, decode_labels, hinge_d_loss, hinge_g_loss
 from baselines.spec import Batch
-from genbench.data import load_dataset
-from genbench.data.dataset import Dataset, Split, compute_fingerprint
+from genbench.data.dataset import Dataset
+from baseline_fixtures import cut_dataset
 from genbench.errors import GenbenchError
 
 TINY = {"ngf": 2, "ndf": 4, "spade_hidden": 4, "batch_size": 4, "log_every": 1, "checkpoint_every": 100}
@@ -24,12 +24,7 @@ TINY = {"ngf": 2, "ndf": 4, "spade_hidden": 4, "batch_size": 4, "log_every": 1, 
 
 @pytest.fixture(scope="module")
 def labels_tiny() -> Dataset:
-    full = load_dataset("mnist-labels")
-    tr, te = full.split("train"), full.split("test")
-    splits = {"train": Split(tr.samples[:24], tr.labels[:24], tr.inputs[:24]),
-              "test": Split(te.samples[:6], te.labels[:6], te.inputs[:6])}
-    return Dataset("labels-tiny", "image", splits, compute_fingerprint("labels-tiny", splits), n_classes=10,
-                   task=full.task)
+    return cut_dataset("mnist-labels", {"train": 24, "test": 6})
 
 
 def _tensors(path) -> dict[str, np.ndarray]:

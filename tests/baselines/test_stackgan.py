@@ -13,7 +13,8 @@ import torch
 import baselines
 from baselines import checkpoint
 from baselines.stackgan import ConditioningAugmentation, conditioning_kl, matching_aware_d_loss, with_stage
-from genbench.data.dataset import Dataset, Split, compute_fingerprint
+from genbench.data.dataset import Dataset
+from baseline_fixtures import cut_dataset
 from genbench.errors import GenbenchError
 
 TINY = dict(z_dim=4, word_dim=4, text_dim=8, c_dim=4, d_text_dim=4, g_width=4, d_width=4, n_residual=1,
@@ -23,14 +24,7 @@ TINY = dict(z_dim=4, word_dim=4, text_dim=8, c_dim=4, d_text_dim=4, g_width=4, d
 @pytest.fixture(scope="module")
 def captioned_tiny() -> Dataset:
     """48 train / 8 test digits of captioned-digits, captions and vocabulary kept."""
-    from genbench.data import load_dataset
-
-    full = load_dataset("captioned-digits")
-    cut = {"train": 48, "test": 8}
-    splits = {k: Split(full.split(k).samples[:n], full.split(k).labels[:n], captions=full.split(k).captions[:n])
-              for k, n in cut.items()}
-    return Dataset("captioned-tiny", "image", splits, compute_fingerprint("captioned-tiny", splits, full.vocabulary),
-                   n_classes=10, vocabulary=full.vocabulary)
+    return cut_dataset("captioned-digits", {"train": 48, "test": 8})
 
 
 def test_conditioning_kl_matches_the_closed_form():

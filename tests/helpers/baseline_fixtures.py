@@ -6,6 +6,8 @@ collects several test folders that each have a conftest.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from genbench.data.dataset import Dataset, ModeSpec, Split, compute_fingerprint
@@ -27,6 +29,27 @@ def make_images(n: int = 32, channels: int = 1, name: str = "digits-tiny") -> Da
     y = rng.integers(0, 10, n).astype(np.int64)
     splits = {"train": Split(x, y), "test": Split(x[:8].copy(), y[:8].copy())}
     return Dataset(name, "image", splits, compute_fingerprint(name, splits), n_classes=10)
+
+
+def cut_dataset(name: str, sizes: dict[str, int]) -> Dataset:
+    """The first ``sizes[split]`` examples of each named split of registered dataset ``name``,
+    with everything a split carries (labels, inputs, captions) and the dataset's task and
+    vocabulary kept, named ``<name>-tiny``."""
+    from genbench.data import load_dataset
+
+    full = load_dataset(name)
+
+    def head(a, n):
+        return None if a is None else a[:n]
+
+    splits = {}
+    for split, n in sizes.items():
+        s = full.split(split)
+        splits[split] = dataclasses.replace(s, samples=s.samples[:n], labels=head(s.labels, n),
+                                            inputs=head(s.inputs, n), captions=head(s.captions, n))
+    tiny_name = f"{name}-tiny"
+    return Dataset(tiny_name, full.kind, splits, compute_fingerprint(tiny_name, splits, full.vocabulary),
+                   n_classes=full.n_classes, task=full.task, vocabulary=full.vocabulary)
 
 
 def tiny(name: str, kind: str) -> dict:
