@@ -23,7 +23,10 @@ class TrainedModel:
     """Networks in eval mode plus what is needed to turn their output into contract-form samples.
 
     Sampling uses BatchNorm running statistics (eval mode), so a sample does not depend on which
-    other samples share its batch, and ``sample(n, seed)`` is the same for any ``batch_size``.
+    other samples share its batch, and ``sample(n, seed)`` is the same for any ``batch_size`` up to
+    float rounding: a BLAS matrix product may sum in an order that depends on how many rows it
+    gets (seen for the 2-D MLPs with MKL on an AVX-512/AMX Xeon: 6e-8 apart), so only a fixed
+    batch size is bit-reproducible. The runner samples with a fixed one.
     """
 
     def __init__(self, spec: ModelSpec, nets: nn.ModuleDict, config: BaseConfig, record: dict,

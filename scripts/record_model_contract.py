@@ -89,9 +89,23 @@ def record() -> dict:
 
 
 def environment() -> dict:
-    """Float results are bit-exact only for the same torch build and CPU architecture."""
+    """Float results are bit-exact only for the same torch build and CPU: MKL and oneDNN pick
+    their kernels (and summation orders) by the instruction sets present, so two x86_64 Xeons
+    with the same torch can differ (seen: the AMX Xeon of 2026-12-07 against the reference
+    recorded before). The vector-ISA flags of /proc/cpuinfo name the CPU closely enough."""
     return {"torch": torch.__version__, "numpy": np.__version__, "machine": platform.machine(),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cpu_isa": _vector_isa()}
+
+
+def _vector_isa() -> list[str]:
+    """The AVX/AMX flags of the first CPU in /proc/cpuinfo (empty where there is none: not Linux)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return sorted(f for f in flags if f.startswith(("avx", "amx", "fma")))
 
 
 def main() -> int:

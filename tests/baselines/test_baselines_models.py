@@ -44,7 +44,9 @@ def test_trains_on_points_and_samples_float32(name, points_ds, tmp_path):
     assert s.shape == (20, 2) and s.dtype == np.float32 and np.all(np.isfinite(s))
     # Samples come back in data units (the ring has radius 1), not in the standardised space.
     assert np.abs(s).max() < 50
-    np.testing.assert_array_equal(s, model.sample(20, seed=3, batch_size=7))  # batch-size independent
+    # batch-size independent up to float rounding (MKL's GEMM sums by row count on some CPUs)
+    np.testing.assert_allclose(s, model.sample(20, seed=3, batch_size=7), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(s, model.sample(20, seed=3))  # a fixed batch size: bit-exact
     assert not np.array_equal(s, model.sample(20, seed=4))
     if model.can_translate:
         r = model.translate(points_ds.split("test").samples)
