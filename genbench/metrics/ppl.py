@@ -17,7 +17,8 @@ one was used is recorded in the result's params; they are different numbers and 
 Images stay floating point throughout: ε-steps are far below one grey level, so quantising to
 uint8 (what sample() returns) would erase them.
 
-Not yet a registered suite metric: it needs the generator, not a set of samples.
+Registered as the suite metric ``ppl`` (:mod:`genbench.metrics.builtin`), scored by the suite
+runner from the checkpoint: it needs the generator, not a set of samples.
 """
 
 from __future__ import annotations
@@ -96,6 +97,19 @@ def latent_paths(model, dtype: torch.dtype = torch.float32) -> LatentPaths:
         return spec.synthesis(nets, w, noise, config)
 
     return LatentPaths(draw, from_z, spec.image_range, to_w, from_w, name=spec.name)
+
+
+def paths_problem(model, space: str = "z") -> str | None:
+    """Why ``model`` (a trained baseline) has no latent paths in ``space`` to measure, or None."""
+    spec = model.spec
+    if getattr(model, "kind", "image") != "image" or spec.conditioning != "none":
+        return (f"path length needs an unconditional image generator; {spec.name!r} is "
+                f"{spec.conditioning}-conditioned ({getattr(model, 'kind', 'image')} data)")
+    if spec.latent(1, torch.Generator().manual_seed(0), model.config) is None:
+        return f"model {spec.name!r} has no latent codes to interpolate"
+    if space == "w" and not all(hasattr(spec, a) for a in ("split_latent", "mapping", "synthesis")):
+        return f"model {spec.name!r} has no intermediate latent space W (only style-based generators do)"
+    return None
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
