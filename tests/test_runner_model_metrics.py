@@ -93,3 +93,15 @@ def test_paper_figures_are_stored_as_plain_arrays_with_their_labels(run):
                 assert a.dtype == np.uint8 and a.shape[:2] == (len(f["rows"]), len(f["columns"]))
     icgan = _result(run, "icgan")["paper_figures"]["figures"][0]
     assert icgan["columns"] == ["source", "reconstruction"] + [f"→ {c}" for c in range(10)]
+
+
+def test_the_leaderboard_draws_the_figures_the_truncation_curves_and_what_does_not_apply(run, tmp_path):
+    from genbench.report import render_report
+
+    html = render_report(run, tmp_path / "report").read_text()
+    for label, figure in (("progan", "stages"), ("stylegan", "style-mixing"), ("stylegan", "truncation"),
+                          ("biggan", "truncation"), ("icgan", "edits")):
+        assert f'data-label="{label}" data-figure="{figure}"' in html
+    assert "Truncation trade-off" in html and "FID vs ψ" in html and "FID vs IS over ψ" in html
+    assert "has no intermediate latent space W" in html  # progan's ppl_w_* are shown as not applicable
+    assert "coarse from B (4²–8²)" in html and "fine from B (32²)" in html

@@ -8,6 +8,7 @@ import json
 import numpy as np
 
 from genbench.data import load_dataset
+from genbench.data.captioned import decode_caption
 from genbench.features import get_extractor, iter_batches
 from genbench.runner import Runner
 from genbench.suite import load_suite
@@ -30,6 +31,10 @@ steps: 4
 """
 
 
+def _vocabulary():
+    return load_dataset("captioned-digits").vocabulary
+
+
 def test_a_text_model_is_sampled_from_the_split_captions_and_scored_by_caption_consistency(tmp_path):
     path = tmp_path / "text.yaml"
     path.write_text(SUITE)
@@ -46,3 +51,9 @@ def test_a_text_model_is_sampled_from_the_split_captions_and_scored_by_caption_c
     expected = float(np.mean(np.argmax(feats.probs, axis=1) == test.labels[:60]))
     (metric,) = [m for m in result["metrics"] if m["name"] == "caption_consistency"]
     assert metric["value"] == expected
+    # The paper figure: caption → real digit | Stage I | Stage II, the caption's text as the row label
+    (figure,) = result["paper_figures"]["figures"]
+    assert figure["columns"] == ["real digit", "Stage I (14×14)", "Stage II (28×28)"]
+    assert figure["rows"][0] == decode_caption(test.captions[0], _vocabulary())
+    with np.load(job / result["paper_figures"]["file"].split("/")[-1], allow_pickle=False) as z:
+        np.testing.assert_array_equal(z[figure["images"]][:, 0], test.samples[:4])

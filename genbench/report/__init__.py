@@ -23,6 +23,7 @@ from genbench.gate import SIGNIFICANT_SIGMAS, Delta
 from genbench.metrics import registry
 from genbench.report import tables
 from genbench.report.figures import band_chart_svg, curves_svg, data_uri, image_grid_png, scatter_svg
+from genbench.report.paper_figures import paper_figures
 from genbench.report.translations import comparisons
 from genbench.metrics.memorization import decode_images
 from genbench.results import REAL_LABEL, RunResults, aggregate, load_run, metrics_frame, summarize
@@ -263,6 +264,7 @@ def build_context(run: RunResults) -> dict:
             "figures": _figures(run.run_dir, run.results, ds),
             "memorization": _memorization(run.results, ds),
             "translations": comparisons(run.run_dir, run.results, ds),
+            "paper_figures": paper_figures(run.run_dir, run.results, ds),
             "task": proto.get("task"),
             # the rank metric's curve, and FID's when it ranks by something else
             "metric_curves": [c for c in (_metric_curves(run.results, ds, m)
