@@ -271,6 +271,10 @@ class StackGANSpec(ModelSpec):
             return F.interpolate(low, size=tuple(config.data_shape[1:]), mode="bilinear", align_corners=False)
         return self.stage_two(nets, phi, low, z, config)[0]
 
+    def stage_model(self, model, stage: int):
+        """The loaded model sampling Stage ``stage`` (what per-stage metrics score)."""
+        return with_stage(model, stage)
+
     def paper_figures(self, model, examples, seed: int) -> list:
         """Caption → Stage I / Stage II rows (the paper's Fig. 3 idea), beside the real digit the
         caption describes; both stages from the same latent draws."""

@@ -346,7 +346,7 @@ def test_model_metrics_are_scored_apart_from_samples_and_take_suite_params():
 
 @pytest.mark.parametrize("params, expected", [
     ("params: {fid: {n: 5}}", "suites/s.yaml:7: evaluation.params.fid: only the model metrics (ppl, truncation_sweep, "
-                              "edit_accuracy) take parameters from a suite"),
+                              "edit_accuracy, stage1) take parameters from a suite"),
     ("params: {ppl: {steps: 5}}", "suites/s.yaml:7: evaluation.params.ppl.steps: unknown key; allowed here: n, epsilon"),
     ("params: {ppl: {spaces: [x]}}", "suites/s.yaml:7: evaluation.params.ppl: ppl spaces must be a non-empty list of z, w"),
     ("params: {truncation_sweep: {psis: [1.0, 1.5]}}",

@@ -409,6 +409,32 @@ def _edit(x: MetricInputs, *, n: int | None, classifier: str | None) -> list[Met
     return [_with_params(r, split=x.split, targets=rule) for r in out]
 
 
+def _stage_one(x: MetricInputs) -> list[MetricResult]:
+    """FID, IS and caption consistency of a stacked text model's Stage-I images (up-sampled to the data size), drawn for
+    the same captions and latents as its samples; Stage II's are the row's own fid and is."""
+    from genbench.evaluate import evaluate
+
+    stage_model = getattr(x.model.spec, "stage_model", None)
+    if not callable(stage_model):
+        why = f"model {x.model.name!r} has no earlier stage to score (only stacked models such as stackgan do)"
+        x.not_applicable.update({c: why for c in ("fid_stage1", "is_stage1", "caption_consistency_stage1")})
+        return []
+    captions = x.dataset.split(x.split).captions
+    if captions is None:
+        raise GenbenchError(f"stage1 needs the captions of split {x.split!r} of {x.dataset.name!r}; it has none")
+    captions = captions[np.arange(x.n) % len(captions)]  # as the runner samples the model: cycled to n
+    samples = stage_model(x.model, 1).sample_captions(captions, x.seed)
+    r = evaluate(samples, dataset=x.dataset, split=x.split, metrics=["fid", "is"], n=len(samples), extractor=x.extractor,
+                 device=x.device, seed=x.seed, cache_dir=x.cache_dir, progress=False)
+    from genbench.data.captioned import caption_classes
+    from genbench.metrics.caption import caption_consistency
+
+    how = {"stage": 1, "captions": f"split {x.split!r}, cycled to n", "n": int(len(samples))}
+    consistency = caption_consistency(samples, caption_classes(captions, x.dataset.vocabulary), device=x.device)
+    return [dataclasses.replace(_with_params(m, **how, extractor=r.protocol["extractor"]), name=f"{m.name}_stage1")
+            for m in (*r.metrics, consistency)]
+
+
 # ---------------------------------------------------------------------------- declarations
 
 
@@ -508,6 +534,12 @@ for _spec in (
                 _col("edit_ssim", "Reconstruction SSIM (y unchanged)", True)), ("image",), ("model",),
                needs_dataset=True, params={"n": None, "classifier": None}, compute=_edit,
                check_params=lambda p: _n_param(p, "edit_accuracy")),
+    MetricSpec("stage1", "Stacked text-to-image models (StackGAN): FID and IS of the Stage-I images for the same "
+               "captions and latents as the samples (Stage II's are the row's fid and is): FID/IS per stage",
+               (_col("fid_stage1", "FID of Stage I (up-sampled to the data size)", False),
+                _col("is_stage1", "IS of Stage I", True),
+                _col("caption_consistency_stage1", "Classifier agrees with the caption's digit, Stage I", True)),
+               ("image",), ("model",), needs_dataset=True, compute=_stage_one),
 ):
     register_metric(_spec)
 del _spec

@@ -26,7 +26,8 @@ def test_metrics_lists_every_metric_with_its_columns_directions_and_inputs(capsy
                             "caption_consistency",
                             # scored from the model by the suite runner (path length, truncation, editing)
                             "ppl_z_full", "ppl_z_end", "ppl_w_full", "ppl_w_end", "truncation_best_fid",
-                            "truncation_max_is", "edit_accuracy", "edit_psnr", "edit_ssim"}
+                            "truncation_max_is", "edit_accuracy", "edit_psnr", "edit_ssim", "fid_stage1", "is_stage1",
+                            "caption_consistency_stage1"}
 
 
 def test_datasets_and_extractors_list_their_registries(capsys):
