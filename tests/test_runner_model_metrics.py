@@ -105,3 +105,15 @@ def test_the_leaderboard_draws_the_figures_the_truncation_curves_and_what_does_n
     assert "Truncation trade-off" in html and "FID vs ψ" in html and "FID vs IS over ψ" in html
     assert "has no intermediate latent space W" in html  # progan's ppl_w_* are shown as not applicable
     assert "coarse from B (4²–8²)" in html and "fine from B (32²)" in html
+
+
+def test_the_table_marks_what_does_not_apply_as_n_a_with_the_reason(run, tmp_path):
+    from genbench.report import write_table
+
+    md = write_table(run, tmp_path, "md").read_text()
+    progan_row = next(line for line in md.splitlines() if line.startswith("| progan"))
+    assert "n/a" in progan_row  # its ppl_w_* and truncation columns
+    from genbench.report import render_report
+
+    html = render_report(run, tmp_path / "r").read_text()
+    assert 'class="not-applicable" title="model &#39;progan&#39; has no intermediate latent space W' in html

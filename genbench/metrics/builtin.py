@@ -406,7 +406,11 @@ def _edit(x: MetricInputs, *, n: int | None, classifier: str | None) -> list[Met
     name = classifier or x.extractor or DEFAULT_CLASSIFIER
     out = edit_metrics(lambda imgs, t: spec.edit(x.model, imgs, t), images, targets.astype(np.int64),
                        extractor=get_extractor(name), device=x.device)
-    return [_with_params(r, split=x.split, targets=rule) for r in out]
+    # the std of each column becomes the standard error of its mean over the m images (the leaderboard's
+    # ± and the gate's noise are about the mean), the per-image spread kept in params
+    return [dataclasses.replace(_with_params(r, split=x.split, targets=rule, per_image_std=r.std,
+                                             std_is="standard error of the mean over images"),
+                                std=None if r.std is None else float(r.std) / float(np.sqrt(m))) for r in out]
 
 
 def _stage_one(x: MetricInputs) -> list[MetricResult]:

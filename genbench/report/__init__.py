@@ -48,6 +48,11 @@ def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) 
         cells[rec["label"]][rec["metric"]] = {"mean": mean, "std": std, "text": value_std(mean, std),
                                               "mean_text": m_text, "std_text": s_text,
                                               "n_seeds": int(rec["n_seeds"]), "best": False}
+    for r in results:  # a model metric that does not apply to a model: "n/a", with why (on hover)
+        if r["job"]["dataset"] == dataset:
+            for column, why in (r.get("not_applicable") or {}).items():
+                cells[r["job"]["label"]].setdefault(column, {"mean": None, "std": None, "text": "n/a", "mean_text": "n/a",
+                                                             "std_text": "", "n_seeds": 0, "best": False, "why": why})
     for label, metric in _identical(results, dataset):  # PSNR of outputs identical to their targets: +∞
         if metric in cells.get(label, {}):
             cells[label][metric].update(mean=math.inf, std=None, text="∞", mean_text="∞", std_text="")
