@@ -61,8 +61,9 @@ class Evaluation:
     # Super-resolution tasks: PSNR/SSIM on the Y channel of BT.601 ("y", the SR papers' protocol)
     # or on RGB ("rgb", as BasicSR's model zoo reports). Part of the protocol of SR results only.
     sr_mode: str = "y"
-    # Parameters of the runner-scored model metrics (ppl, truncation_sweep, edit_accuracy) that
+    # Parameters of the model metrics (input "model": ppl, truncation_sweep, edit_accuracy ...) that
     # differ from their defaults, metric → {param: value}: e.g. fewer path-length pairs on a CPU.
+    # Checked at load by each metric's check_params; recorded in every result's params.
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def curve_steps(self, final_steps: int | None) -> list[int]:
