@@ -613,8 +613,12 @@ class Runner:
         def score(_: None) -> dict:
             return self.backend.score_model(ckpt, ds, ev, seed=job.seed, device=self.device, cache_dir=self.cache_dir)
 
+        from genbench.metrics.registry import get_metric
+
+        resolved = {m: get_metric(m).resolved(ev.metric_params(m)) for m in ev.model_metrics if get_metric(m).resolved}
         return self._step(outcome, job, "model-metrics",
                           {"train": train_key, "metrics": {m: ev.metric_params(m) for m in ev.model_metrics},
+                           "resolved": resolved,
                            "n": ev.n, "split": ev.split, "seed": job.seed, "dataset": ds.fingerprint.to_dict(),
                            "extractor": self.extractor(job.dataset)}, score)
 

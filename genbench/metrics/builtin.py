@@ -359,6 +359,12 @@ def _ppl_params(p) -> str | None:
     return None
 
 
+def _ppl_resolved(p) -> dict:
+    from genbench.metrics.ppl import resolved_distance
+
+    return resolved_distance(p["distance"])
+
+
 def _n_param(p, metric: str) -> str | None:
     n = p.get("n")
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 2):
@@ -524,7 +530,8 @@ for _spec in (
                 _col("ppl_w_full", "Path length in W, full paths", False),
                 _col("ppl_w_end", "Path length in W, end points", False)), ("image",), ("model",),
                params={"n": 10_000, "epsilon": 1e-4, "spaces": ["z", "w"], "samplings": ["full", "end"],
-                       "distance": "auto", "batch_size": 250}, compute=_ppl, check_params=_ppl_params),
+                       "distance": "auto", "batch_size": 250}, compute=_ppl, check_params=_ppl_params,
+               resolved=_ppl_resolved),
     MetricSpec("truncation_sweep", "FID and IS of samples drawn with the truncation trick at each ψ of a grid "
                "(BigGAN, StyleGAN): the lowest FID and highest IS over the grid; the curve is in params",
                (_col("truncation_best_fid", "Lowest FID over the truncation grid", False),

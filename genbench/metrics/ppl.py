@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -127,6 +128,27 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 def _to_signed(images: torch.Tensor, image_range: str) -> torch.Tensor:
     """Model-space images → [−1, 1] (LPIPS's and the pixel distance's convention)."""
     return images * 2.0 - 1.0 if image_range == "unit" else images
+
+
+def resolved_distance(name: str) -> dict:
+    """Which distance ``name`` ("auto" included) means on this machine, and the weights' files:
+    what, besides the parameters, fixes a path length (a cache key, not a measurement)."""
+    if name in ("auto", "lpips"):
+        from genbench.metrics import lpips
+
+        try:
+            lin, vgg = lpips.find_weights()
+            return {"distance": "lpips", "weights": [str(p) for p in (lin, vgg)],
+                    "sizes": [Path(p).stat().st_size for p in (lin, vgg)]}
+        except GenbenchError:
+            if name == "lpips":
+                raise
+            name = "mnist-classifier"
+    if name == "mnist-classifier":
+        from genbench.features import get_extractor
+
+        return {"distance": name, "extractor": get_extractor(name).identity.to_dict()}
+    return {"distance": name}
 
 
 def _distance(name: str, dtype: torch.dtype) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], dict]:

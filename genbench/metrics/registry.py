@@ -68,6 +68,9 @@ class MetricSpec:
     # check_params(params) -> None, or why these parameters (defaults merged with a suite's
     # evaluation.params) are invalid: called when a suite is loaded, before anything runs
     check_params: Callable[[Mapping[str, Any]], str | None] | None = None
+    # resolved(params) -> what else fixes a model metric's numbers besides its params (the weights an
+    # "auto" choice resolves to here): part of the runner's cache key, so new weights mean a rerun
+    resolved: Callable[[Mapping[str, Any]], dict] | None = None
 
     def __post_init__(self) -> None:
         inputs = self.inputs if isinstance(self.inputs, Mapping) else {k: tuple(self.inputs) for k in self.kinds}

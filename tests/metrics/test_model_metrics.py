@@ -101,3 +101,24 @@ def test_truncation_sweep_psi_1_is_the_fid_of_the_untruncated_samples(digits, tm
 def test_a_bad_truncation_grid_is_a_one_line_error(digits, psis, message):
     with pytest.raises(GenbenchError, match=message):
         truncation_sweep(_Truncatable(digits), digits, psis=psis, n=10)
+
+
+def test_ppl_auto_distance_is_resolved_into_the_cache_key(monkeypatch, tmp_path):
+    """'auto' means LPIPS where its weights are and the classifier distance elsewhere: the runner's
+    key holds what it resolved to, so weights installed later make the path length rerun."""
+    from genbench.metrics import lpips
+
+    spec = METRICS["ppl"]
+    params = dict(spec.params)
+
+    def absent():
+        raise GenbenchError("LPIPS weights not found")
+
+    monkeypatch.setattr(lpips, "find_weights", absent)
+    assert spec.resolved(params)["distance"] == "mnist-classifier"
+    files = [tmp_path / "lin.pth", tmp_path / "vgg.pth"]
+    for f in files:
+        f.write_bytes(b"x")
+    monkeypatch.setattr(lpips, "find_weights", lambda: tuple(files))
+    assert spec.resolved(params) == {"distance": "lpips", "weights": [str(f) for f in files], "sizes": [1, 1]}
+    assert spec.resolved({**params, "distance": "pixel-l2"}) == {"distance": "pixel-l2"}
