@@ -330,6 +330,12 @@ class BigGANSpec(ModelSpec):
         """Samples come from the EMA generator (its z already truncated by ``latent``)."""
         return nets["G_ema"](z, cond)
 
+    def paper_figures(self, model, examples, seed: int) -> list:
+        """Truncation rows (the paper's Fig. 2 idea); samples cycle the classes, so row i shows class i."""
+        from baselines.paper_figures import truncation_rows
+
+        return [truncation_rows(model, seed)]
+
     def _fake(self, nets, n: int, gen: torch.Generator, config: BigGANConfig) -> tuple[torch.Tensor, torch.Tensor]:
         z = torch.randn(n, config.z_dim, generator=gen, device=gen.device)  # training: never truncated
         y = torch.randint(0, int(config.n_classes), (n,), generator=gen, device=gen.device)

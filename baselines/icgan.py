@@ -115,6 +115,26 @@ class ICGANSpec(DCGANSpec):
         losses = super().train_step(nets, opts, batch, gen, config)
         return {**losses, **self.encoder_step(nets, opts, batch, gen, config)}
 
+    def edit(self, model, images: np.ndarray, target_classes: np.ndarray | None = None) -> np.ndarray:
+        """IcGAN editing of a loaded model (see the module's ``edit``): what edit metrics call."""
+        return edit(model, images, target_classes)
+
+    def paper_figures(self, model, examples, seed: int) -> list:
+        """Edit rows (the paper's Fig. 1/6 idea): a real test digit, its reconstruction (y kept), then
+        the same z decoded with each of the K classes."""
+        from baselines.paper_figures import ROWS, PaperFigure
+
+        k = int(model.config.n_classes)
+        src = examples.images[:ROWS]
+        rows = [np.concatenate([src[i:i + 1], edit(model, src[i:i + 1]),
+                                edit(model, np.repeat(src[i:i + 1], k, axis=0), np.arange(k))]) for i in range(len(src))]
+        labels = [f"test digit {i}" + ("" if examples.labels is None else f" (label {int(examples.labels[i])})")
+                  for i in range(len(src))]
+        return [PaperFigure("edits", "Editing: one source digit → every class", (
+            "Each row: a test digit, its reconstruction G(E_z(x), E_y(x)) with y unchanged, then G(E_z(x), y') for "
+            f"each of the {k} classes y' — the encoded z (style) kept, the class replaced. Deterministic: no noise."),
+            np.stack(rows), labels, ["source", "reconstruction"] + [f"→ {c}" for c in range(k)])]
+
 
 SPEC = ICGANSpec()
 

@@ -39,6 +39,8 @@ import copy
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 import torch
 from torch import nn
 
@@ -246,6 +248,27 @@ class ProGANSpec(ModelSpec):
             raise GenbenchError("progan generates from latent codes z; none were given")
         stage, alpha = schedule(nets["clock"].value(), config)
         return self.images(nets["G_ema"], z, stage, alpha, config)
+
+    @torch.no_grad()
+    def paper_figures(self, model, examples, seed: int) -> list:
+        """The progressive stages (the paper's Fig. 1 idea): the same z through the checkpoint's
+        G_ema at each stage it has reached, α = 1 — the final G rendered at each resolution, not
+        snapshots kept during training."""
+        from baselines.paper_figures import ROWS, PaperFigure
+        from baselines.training import sample_generator
+
+        config = model.config
+        reached, alpha = schedule(model.nets["clock"].value(), config)
+        z = self.latent(ROWS, sample_generator(seed), config).to(model.device)
+        cols = [model.codec.decode(self.images(model.nets["G_ema"], z, s, 1.0, config)) for s in range(reached + 1)]
+        res = [4 * 2 ** s for s in range(reached + 1)]
+        return [PaperFigure("stages", "Progressive growing: one z at each stage", (
+            f"The final checkpoint's G_ema rendered at each resolution it has grown to (α = 1, nearest-upsampled to "
+            f"{L.power_of_two_side(config.data_shape)}² and cropped to the data size), for the same {ROWS} z (seed "
+            f"{seed}): not snapshots taken during training. A lower stage's toRGB layer was last trained while that "
+            f"stage was current. The checkpoint is at stage {reached} (α = {alpha:.2f})."),
+            np.stack(cols, axis=1), [f"z {i}" for i in range(ROWS)], [f"{r}×{r}" for r in res],
+            meta={"stage": reached, "alpha": alpha})]
 
     def d_loss(self, d: nn.Module, real: torch.Tensor, fake: torch.Tensor, stage: int, alpha: float,
                gen: torch.Generator, config: ProGANConfig) -> dict[str, torch.Tensor]:

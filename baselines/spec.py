@@ -193,6 +193,12 @@ class ModelSpec:
         """Target-domain images (model space) → input-domain images; only where ``has_inverse``."""
         raise GenbenchError(f"model {self.name!r} has no inverse mapping")
 
+    def paper_figures(self, model, examples, seed: int) -> list:
+        """The figures of this model's paper for the leaderboard (``baselines.paper_figures``):
+        a loaded ``TrainedModel`` and the evaluation split's head (``Examples``) → PaperFigures.
+        Most models draw none; their sample grid is the figure."""
+        return []
+
     def sample_conditions(self, n: int, config: BaseConfig) -> torch.Tensor | None:
         """What ``sample(n)`` conditions on: class models cycle the classes, so every class gets
         n/K; image-conditioned models have nothing to sample from (they ``translate`` inputs)."""

@@ -271,6 +271,31 @@ class StackGANSpec(ModelSpec):
             return F.interpolate(low, size=tuple(config.data_shape[1:]), mode="bilinear", align_corners=False)
         return self.stage_two(nets, phi, low, z, config)[0]
 
+    def stage_model(self, model, stage: int):
+        """The loaded model sampling Stage ``stage`` (what per-stage metrics score)."""
+        return with_stage(model, stage)
+
+    def paper_figures(self, model, examples, seed: int) -> list:
+        """Caption → Stage I / Stage II rows (the paper's Fig. 3 idea), beside the real digit the
+        caption describes; both stages from the same latent draws."""
+        import numpy as np
+
+        from baselines.paper_figures import ROWS, PaperFigure
+
+        if examples.captions is None:
+            raise GenbenchError("stackgan's figure needs captions; the evaluation split has none")
+        caps = examples.captions[:ROWS]
+        one = with_stage(model, 1).sample_captions(caps, seed)
+        two = with_stage(model, 2).sample_captions(caps, seed)
+        h, w = model.config.data_shape[1:]
+        return [PaperFigure("captions", "Caption → Stage I → Stage II", (
+            f"Each row: a test caption (row label), the test digit it was written for, Stage I's {h // 2}×{w // 2} "
+            "image (bilinearly up-sampled to the data size, as Stage II sees it) and Stage II's refinement of it, "
+            f"from the same latent draws (seed {seed})."),
+            np.stack([examples.images[:len(caps)], one, two], axis=1),
+            [examples.caption_text(i) for i in range(len(caps))],
+            ["real digit", f"Stage I ({h // 2}×{w // 2})", f"Stage II ({h}×{w})"])]
+
     def train_step(self, nets, opts, batch: Batch, gen, config: StackGANConfig) -> dict[str, torch.Tensor]:
         stage = 1 if int(nets["clock"].steps_done) < config.stage1_steps else 2
         captions, x = batch.cond, batch.x

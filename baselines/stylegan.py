@@ -36,6 +36,8 @@ import copy
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -288,6 +290,59 @@ class StyleGANSpec(ModelSpec):
         if config.truncation_psi != 1.0:
             w = truncate(w, nets["G_ema"].w_avg, config.truncation_psi)
         return self.synthesis(nets, w, noise, config)
+
+    # --- paper figures -------------------------------------------------------------------------------
+    def style_bands(self, config: StyleGANConfig) -> dict[str, list[int]]:
+        """Style layers by the paper's coarse (4²–8²), middle (16²–32²) and fine (64² up) resolutions;
+        the finest band is always the top resolution (at 32×32: coarse 4²–8², middle 16², fine 32²)."""
+        res = [r for r in resolutions(config) for _ in range(2)]
+        top = max(res)
+        bands = {"coarse": [i for i, r in enumerate(res) if r <= 8],
+                 "middle": [i for i, r in enumerate(res) if 8 < r <= 32 and r < top],
+                 "fine": [i for i, r in enumerate(res) if r > 32 or (r == top and r > 8)]}
+        return {k: v for k, v in bands.items() if v}
+
+    @torch.no_grad()
+    def paper_figures(self, model, examples, seed: int) -> list:
+        from baselines.paper_figures import PaperFigure, truncation_rows
+        from baselines.training import sample_generator
+
+        config, nets = model.config, model.nets
+        bands = self.style_bands(config)
+        res = [r for r in resolutions(config) for _ in range(2)]
+        n_b = 4
+        gen = sample_generator(seed)
+        lat_a = self.latent(len(bands), gen, config).to(model.device)
+        lat_b = self.latent(n_b, gen, config).to(model.device)
+        (z_a, noise_a), (z_b, noise_b) = self.split_latent(lat_a, config), self.split_latent(lat_b, config)
+        w_a, w_b = self.mapping(nets, z_a, config), self.mapping(nets, z_b, config)
+        n_layers = nets["G_ema"].synthesis.n_layers
+        decode = model.codec.decode
+        img_a = decode(self.synthesis(nets, w_a, noise_a, config))
+        img_b = decode(self.synthesis(nets, w_b, noise_b, config))
+        grid = np.zeros((1 + len(bands), 1 + n_b, *img_a.shape[1:]), np.uint8)
+        blank = np.zeros(grid.shape[:2], bool)
+        blank[0, 0] = True
+        grid[0, 1:] = img_b
+        row_labels = ["source B"]
+        for r, (band, layers) in enumerate(bands.items(), start=1):
+            grid[r, 0] = img_a[r - 1]
+            take_b = torch.zeros(n_layers, dtype=torch.bool, device=w_a.device)
+            take_b[layers] = True
+            wa = w_a[r - 1:r].expand(n_b, -1).unsqueeze(1).expand(-1, n_layers, -1)
+            ws = torch.where(take_b.view(1, -1, 1), w_b.unsqueeze(1).expand(-1, n_layers, -1), wa)
+            noise = [m[r - 1:r].expand(n_b, -1, -1, -1) for m in noise_a]
+            grid[r, 1:] = decode(self.synthesis(nets, ws, noise, config))
+            lo, hi = res[layers[0]], res[layers[-1]]
+            row_labels.append(f"{band} from B ({lo}²{'' if lo == hi else f'–{hi}²'})")
+        mixing = PaperFigure("style-mixing", "Style mixing (the paper's Fig. 3 layout)", (
+            "Each row takes one band of styles from source B (the column's) and all others, and the noise, from "
+            "source A (the row's first image): coarse bands copy B's pose and shape, fine bands only its texture. "
+            f"Bands by resolution: {'; '.join(f'{k}: layers {v[0]}–{v[-1]}' for k, v in bands.items())} "
+            f"of {n_layers}. ψ = 1 (no truncation)."),
+            grid, row_labels, ["source A"] + [f"B{j}" for j in range(n_b)], blank=blank,
+            meta={"bands": bands, "seed": seed})
+        return [mixing, truncation_rows(model, seed)]
 
     # --- training -----------------------------------------------------------------------------------
     def styles_for_training(self, g: Generator, n: int, gen: torch.Generator, config: StyleGANConfig) -> torch.Tensor:

@@ -90,6 +90,22 @@ class Backend(Protocol):
 
     def evaluate_reconstructions(self, originals: np.ndarray, reconstructions: np.ndarray) -> list[MetricResult]: ...
 
+    # ---- model metrics and paper figures: what needs the trained model, not its samples. A backend
+    # without these serves suites that name no model metric (and draws no paper figures).
+
+    def score_model(self, checkpoint: Path, dataset: Dataset, evaluation: Evaluation, *, seed: int, device: str,
+                    cache_dir: str | None) -> dict:
+        """``evaluation.model_metrics`` of a checkpoint: {"metrics": [...], "not_applicable":
+        {column: why}, "warnings": [...]}."""
+        ...
+
+    def has_paper_figures(self, model: str) -> bool: ...
+
+    def paper_figures(self, checkpoint: Path, examples: Any, *, seed: int, device: str) -> list:
+        """The model's paper figures (``baselines.paper_figures.PaperFigure``), drawn from ``examples``
+        (the head of the evaluation split) where a figure needs real inputs or captions."""
+        ...
+
     # ---- image-to-image models. A backend without ``conditioning`` serves only models that do
     # not condition on images (the runner reads its absence as "none" for every model).
 
@@ -155,6 +171,25 @@ class GenbenchBackend:
 
     def evaluate_reconstructions(self, originals, reconstructions):
         return evaluate_reconstructions(originals, reconstructions)
+
+    def score_model(self, checkpoint, dataset, evaluation, *, seed, device, cache_dir):
+        from genbench.metrics.registry import MetricInputs, get_metric
+
+        model = baselines.load(checkpoint, device=device)
+        x = MetricInputs(kind=dataset.kind, seed=seed, device=model.device, dataset=dataset, split=evaluation.split,
+                         model=model, n=evaluation.n, extractor=evaluation.extractor or default_extractor(dataset),
+                         cache_dir=cache_dir)
+        metrics = []
+        for name in evaluation.model_metrics:
+            metrics += [m.to_dict() for m in get_metric(name).compute(x, **evaluation.metric_params(name))]
+        return {"metrics": metrics, "not_applicable": dict(x.not_applicable), "warnings": list(x.warnings)}
+
+    def has_paper_figures(self, model):
+        return type(baselines.MODELS[model]).paper_figures is not baselines.spec.ModelSpec.paper_figures
+
+    def paper_figures(self, checkpoint, examples, *, seed, device):
+        model = baselines.load(checkpoint, device=device)
+        return model.spec.paper_figures(model, examples, seed)
 
     def conditioning(self, model):
         return baselines.MODELS[model].conditioning
@@ -231,7 +266,8 @@ def step_key(kind: str, payload: dict) -> str:
     carry genbench's. Sampling is keyed by its train key, which already holds the baselines' code.
     """
     code = {"train": code_hash.training_code, "evaluate": code_hash.evaluation_code,
-            "reconstruct": code_hash.evaluation_code, "real-sample": code_hash.evaluation_code}.get(kind)
+            "reconstruct": code_hash.evaluation_code, "real-sample": code_hash.evaluation_code,
+            "model-metrics": code_hash.evaluation_code, "figures": code_hash.evaluation_code}.get(kind)
     blob = json.dumps({"step": kind, **({"code": code()} if code else {}), **payload}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -538,14 +574,25 @@ class Runner:
                                {"train": trained["key"], "split": ev.split, "n": ev.n_reconstruct, "std": "sem",
                                 "metrics": list(ev.reconstruction_metrics), "dataset": fp}, reconstruct)
 
+        scored = self._model_metrics(outcome, job, ckpt, trained["key"], ds) if not translated else None
+        figures = self._paper_figures(outcome, job, ckpt, trained["key"], ds, spec.model) if not translated else None
+        evaluation = evaluated["evaluation"]
+        if scored:
+            evaluation = {**evaluation, "metrics": [*evaluation.get("metrics", []), *scored["metrics"]],
+                          "warnings": [*evaluation.get("warnings", []), *scored["warnings"]]}
         steps = {"train": trained, "translate" if translated else "sample": sampled, "evaluate": evaluated,
-                 **({"reconstruct": recon} if recon else {})}
+                 **({"reconstruct": recon} if recon else {}), **({"model-metrics": scored} if scored else {}),
+                 **({"figures": figures} if figures else {})}
         curve_extra = {}
         if curve:
             curve_extra["metric_curve"] = _metric_curve(curve, resolved["steps"], trained, evaluated)
             steps.update({f"curve-{c['step']}": c["evaluated"] for c in curve})
-        return self._write_result(job, evaluated["evaluation"], samples_path, {
+        return self._write_result(job, evaluation, samples_path, {
             **curve_extra,
+            **({"not_applicable": scored["not_applicable"]} if scored else {}),
+            **({"paper_figures": {"file": os.path.relpath(self.job_dir(job) / f"figures-{figures['key'][:16]}.npz",
+                                                          self.out_dir), "figures": figures["figures"]}}
+               if figures and figures["figures"] else {}),
             "model": spec.model,
             "config": _config_dict(config),
             "overrides": dict(spec.overrides),
@@ -555,6 +602,49 @@ class Runner:
             "keys": {k: r["key"] for k, r in steps.items()},
             "wall_times_s": {k: r["wall_time_s"] for k, r in steps.items()},
         }, recon)
+
+    def _model_metrics(self, outcome: JobOutcome, job: Job, ckpt: Path, train_key: str, ds: Dataset) -> dict | None:
+        """The suite's model metrics (path length, truncation sweep, editing) of the final
+        checkpoint, as one cached step; what does not apply to the model is recorded with why."""
+        ev = self.suite.evaluation
+        if not ev.model_metrics:
+            return None
+
+        def score(_: None) -> dict:
+            return self.backend.score_model(ckpt, ds, ev, seed=job.seed, device=self.device, cache_dir=self.cache_dir)
+
+        from genbench.metrics.registry import get_metric
+
+        resolved = {m: get_metric(m).resolved(ev.metric_params(m)) for m in ev.model_metrics if get_metric(m).resolved}
+        return self._step(outcome, job, "model-metrics",
+                          {"train": train_key, "metrics": {m: ev.metric_params(m) for m in ev.model_metrics},
+                           "resolved": resolved,
+                           "n": ev.n, "split": ev.split, "seed": job.seed, "dataset": ds.fingerprint.to_dict(),
+                           "extractor": self.extractor(job.dataset)}, score)
+
+    def _paper_figures(self, outcome: JobOutcome, job: Job, ckpt: Path, train_key: str, ds: Dataset,
+                       model: str) -> dict | None:
+        """The model's paper figures (``baselines.paper_figures``), as one cached step: the image
+        grids in ``figures-KEY.npz`` (plain arrays) and their titles and labels in the step's record."""
+        if not getattr(self.backend, "has_paper_figures", lambda _: False)(model):
+            return None
+        from baselines.paper_figures import EXAMPLES, Examples, save_figures
+
+        split = self.suite.evaluation.split
+
+        def draw(path: Path) -> dict:
+            s = ds.split(split)
+            head = slice(0, EXAMPLES)
+            examples = Examples(s.samples[head], None if s.labels is None else s.labels[head],
+                                None if s.captions is None else s.captions[head], ds.vocabulary)
+            figures = self.backend.paper_figures(ckpt, examples, seed=job.seed, device=self.device)
+            with atomic.atomic_path(path) as tmp:
+                labels = save_figures(tmp, figures)
+            return {"figures": labels}
+
+        return self._step(outcome, job, "figures", {"train": train_key, "split": split, "seed": job.seed,
+                                                    "dataset": ds.fingerprint.to_dict()},
+                          draw, artifact="figures-{}.npz")
 
     def _checkpoint_curve(self, outcome: JobOutcome, job: Job, resolved: dict, train_payload: dict) -> list[dict]:
         """Metric curves (``evaluation.every``): train to each intermediate step in turn, each run

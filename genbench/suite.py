@@ -61,6 +61,10 @@ class Evaluation:
     # Super-resolution tasks: PSNR/SSIM on the Y channel of BT.601 ("y", the SR papers' protocol)
     # or on RGB ("rgb", as BasicSR's model zoo reports). Part of the protocol of SR results only.
     sr_mode: str = "y"
+    # Parameters of the model metrics (input "model": ppl, truncation_sweep, edit_accuracy ...) that
+    # differ from their defaults, metric → {param: value}: e.g. fewer path-length pairs on a CPU.
+    # Checked at load by each metric's check_params; recorded in every result's params.
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def curve_steps(self, final_steps: int | None) -> list[int]:
         """The intermediate steps to score before the final one (those below ``final_steps``)."""
@@ -72,7 +76,17 @@ class Evaluation:
     @property
     def sample_metrics(self) -> tuple[str, ...]:
         """Metrics scored on generated samples (by ``evaluate``; the runner adds the text protocol's)."""
-        return tuple(m for m in self.metrics if not _scores_pairs(m) and m not in RUNNER_SCORED)
+        return tuple(m for m in self.metrics if not _scores_pairs(m) and m not in RUNNER_SCORED
+                     and not _scores_model(m))
+
+    @property
+    def model_metrics(self) -> tuple[str, ...]:
+        """Metrics scored from the trained model itself (the runner's model-metrics step)."""
+        return tuple(m for m in self.metrics if _scores_model(m))
+
+    def metric_params(self, metric: str) -> dict:
+        """A model metric's parameters: its defaults, then the suite's ``evaluation.params``."""
+        return {**dict(METRICS[metric].params), **dict(self.params.get(metric, {}))}
 
     @property
     def reconstruction_metrics(self) -> tuple[str, ...]:
@@ -87,6 +101,7 @@ class Evaluation:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["metrics"] = list(self.metrics)
+        d["params"] = {m: dict(p) for m, p in self.params.items()}
         if isinstance(self.every, tuple):
             d["every"] = list(self.every)
         return d
@@ -94,6 +109,11 @@ class Evaluation:
 
 # Scored by the runner from what only it knows (the captions a text model's samples were drawn for).
 RUNNER_SCORED = ("caption_consistency",)
+
+
+def _scores_model(metric: str) -> bool:
+    """Scored from the trained model (latent paths, truncation, editing), not from samples."""
+    return metric in METRICS and METRICS[metric].scores_model
 
 
 def _scores_pairs(metric: str) -> bool:
@@ -312,7 +332,7 @@ def _join(key: str, k: str) -> str:
 _TOP_KEYS = ("name", "description", "dataset", "datasets", "seeds", "steps", "models", "evaluation", "profiles", "rank_by")
 _MODEL_KEYS = ("model", "label", "overrides", "steps")
 _EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap", "every",
-              "sr_mode")
+              "sr_mode", "params")
 _PROFILE_KEYS = ("dataset", "datasets", "seeds", "steps", "evaluation", "models")
 _PROFILE_MODEL_KEYS = ("overrides", "steps")
 
@@ -524,7 +544,25 @@ def _evaluation(c: _Checker, raw: Any, key: str, reg: Registries, base: Evaluati
         kw["sr_mode"] = c.string(raw["sr_mode"], f"{key}.sr_mode", ("y", "rgb"), "SR scoring mode")
     if "metrics" in raw:
         kw["metrics"] = c.string_list(raw["metrics"], f"{key}.metrics", reg.metrics, "metric")
+    if "params" in raw:
+        params = {**base.params}
+        for metric, values in c.mapping(raw["params"], f"{key}.params", METRICS).items():
+            pkey = f"{key}.params.{metric}"
+            spec = METRICS[metric]
+            if not spec.scores_model:
+                raise c.loc.error(pkey, f"only the model metrics ({', '.join(m for m, s_ in METRICS.items() if s_.scores_model)}) "
+                                        "take parameters from a suite")
+            params[metric] = {**params.get(metric, {}), **c.overrides(c.mapping(values, pkey, spec.params), pkey)}
+        kw["params"] = params
     ev = Evaluation(**{**asdict(base), **kw})
+    for metric, values in ev.params.items():
+        why = None
+        if metric not in ev.metrics:
+            why = f"metric {metric!r} is not in this evaluation's metrics"
+        elif METRICS[metric].check_params is not None:
+            why = METRICS[metric].check_params(ev.metric_params(metric))
+        if why:
+            raise c.loc.error(f"{key}.params.{metric}", why)
     if ev.split == ev.real_split:
         raise c.loc.error(f"{key}.real_split", f"the real-data row must come from a split other than the reference split {ev.split!r}")
     return ev

@@ -8,6 +8,7 @@ import json
 import numpy as np
 
 from genbench.data import load_dataset
+from genbench.data.captioned import decode_caption
 from genbench.features import get_extractor, iter_batches
 from genbench.runner import Runner
 from genbench.suite import load_suite
@@ -24,10 +25,14 @@ evaluation:
   n: 60
   split: test
   extractor: mnist-classifier
-  metrics: [caption_consistency]
+  metrics: [caption_consistency, stage1]
 rank_by: caption_consistency
 steps: 4
 """
+
+
+def _vocabulary():
+    return load_dataset("captioned-digits").vocabulary
 
 
 def test_a_text_model_is_sampled_from_the_split_captions_and_scored_by_caption_consistency(tmp_path):
@@ -46,3 +51,22 @@ def test_a_text_model_is_sampled_from_the_split_captions_and_scored_by_caption_c
     expected = float(np.mean(np.argmax(feats.probs, axis=1) == test.labels[:60]))
     (metric,) = [m for m in result["metrics"] if m["name"] == "caption_consistency"]
     assert metric["value"] == expected
+    # FID/IS per stage: Stage I's images for the same captions and latents, from the same checkpoint
+    import baselines
+    from baselines.stackgan import with_stage
+    from genbench.evaluate import evaluate
+
+    ckpt = tmp_path / "run" / result["checkpoint"]
+    one = with_stage(baselines.load(ckpt), 1).sample_captions(test.captions[:60], 0)
+    direct = {m.name: m.value for m in evaluate(one, dataset="captioned-digits", metrics=["fid", "is"], n=60,
+                                                extractor="mnist-classifier", progress=False).metrics}
+    by_name = {m["name"]: m["value"] for m in result["metrics"]}
+    assert by_name["fid_stage1"] == direct["fid"] and by_name["is_stage1"] == direct["is"]
+    feats1 = get_extractor("mnist-classifier").extract(iter_batches(one, 30), total=len(one))
+    assert by_name["caption_consistency_stage1"] == float(np.mean(np.argmax(feats1.probs, axis=1) == test.labels[:60]))
+    # The paper figure: caption → real digit | Stage I | Stage II, the caption's text as the row label
+    (figure,) = result["paper_figures"]["figures"]
+    assert figure["columns"] == ["real digit", "Stage I (14×14)", "Stage II (28×28)"]
+    assert figure["rows"][0] == decode_caption(test.captions[0], _vocabulary())
+    with np.load(job / result["paper_figures"]["file"].split("/")[-1], allow_pickle=False) as z:
+        np.testing.assert_array_equal(z[figure["images"]][:, 0], test.samples[:4])

@@ -317,3 +317,75 @@ def test_real_registries_refuse_oversized_networks_and_foreign_shapes():
     with pytest.raises(SuiteError, match=r"^suites/r\.yaml:5: models\[0\]\.overrides\.data_shape: config is for "
                                          r"points data of shape \(3,\) but dataset 'ring8' holds points data of shape \(2,\)"):
         _real("{data_shape: [3]}")
+
+
+# ---------------------------------------------------------------- model metrics, truncation, captions
+
+SCALED = """name: s
+dataset: mnist-5k
+models:
+  - MODEL
+evaluation:
+  metrics: [fid, ppl, truncation_sweep]
+  PARAMS
+"""
+
+
+def _scaled(model="stylegan", params="params: {ppl: {n: 50}}"):
+    return parse_suite(SCALED.replace("MODEL", model).replace("PARAMS", params), "suites/s.yaml", "quick")
+
+
+def test_model_metrics_are_scored_apart_from_samples_and_take_suite_params():
+    ev = _scaled().evaluation
+    assert ev.sample_metrics == ("fid",) and ev.model_metrics == ("ppl", "truncation_sweep")
+    assert ev.metric_params("ppl") == {"n": 50, "epsilon": 1e-4, "spaces": ["z", "w"], "samplings": ["full", "end"],
+                                       "distance": "auto", "batch_size": 250}
+    assert ev.metric_params("truncation_sweep")["psis"] == [1.0, 0.8, 0.6, 0.4, 0.2]
+    assert ev.to_dict()["params"] == {"ppl": {"n": 50}}
+
+
+@pytest.mark.parametrize("params, expected", [
+    ("params: {fid: {n: 5}}", "suites/s.yaml:7: evaluation.params.fid: only the model metrics (ppl, truncation_sweep, "
+                              "edit_accuracy, stage1) take parameters from a suite"),
+    ("params: {ppl: {steps: 5}}", "suites/s.yaml:7: evaluation.params.ppl.steps: unknown key; allowed here: n, epsilon"),
+    ("params: {ppl: {spaces: [x]}}", "suites/s.yaml:7: evaluation.params.ppl: ppl spaces must be a non-empty list of z, w"),
+    ("params: {truncation_sweep: {psis: [1.0, 1.5]}}",
+     "suites/s.yaml:7: evaluation.params.truncation_sweep: truncation ψ must be in (0, 1], got 1.5"),
+    ("params: {truncation_sweep: {psis: [0, 0.5]}}",
+     "suites/s.yaml:7: evaluation.params.truncation_sweep: truncation ψ must be in (0, 1], got 0"),
+    ("params: {edit_accuracy: {n: 5}}",
+     "suites/s.yaml:7: evaluation.params.edit_accuracy: metric 'edit_accuracy' is not in this evaluation's metrics"),
+])
+def test_model_metric_params_are_checked_at_load(params, expected):
+    with pytest.raises(SuiteError) as exc:
+        _scaled(params=params)
+    assert str(exc.value).startswith(expected), str(exc.value)
+
+
+def test_truncation_psi_outside_0_1_in_a_suite_is_a_one_line_error():
+    for psi in ("1.5", "0", "-0.5"):
+        with pytest.raises(SuiteError) as exc:
+            _scaled(model=f"{{model: biggan, overrides: {{truncation_psi: {psi}}}}}", params="")
+        msg = str(exc.value)
+        assert msg.startswith("suites/s.yaml:4: models[0].overrides.truncation_psi: is invalid: truncation_psi must be "
+                              "in (0, 1]") and "\n" not in msg, msg
+
+
+def test_captions_for_a_dataset_without_them_is_a_one_line_error_in_a_suite():
+    with pytest.raises(SuiteError) as exc:
+        _scaled(model="stackgan", params="")
+    assert str(exc.value) == ("suites/s.yaml:4: models[0].model: model 'stackgan' conditions on captions but dataset "
+                              "'mnist-5k' has none (profile quick, dataset)")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["train", "stackgan", "--dataset", "mnist-5k"], "genbench train: error: model 'stackgan' conditions on captions "
+                                                     "but dataset 'mnist-5k' has none"),
+    (["train", "stylegan", "--dataset", "mnist-5k", "--set", "truncation_psi=1.5"],
+     "genbench train: error: config key 'truncation_psi' is invalid: truncation_psi must be in (0, 1], got 1.5"),
+])
+def test_the_train_command_refuses_captionless_data_and_truncation_outside_0_1_in_one_line(args, expected, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "genbench", *args, "--out", str(tmp_path / "ck"), "--steps", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0 and out.stderr.strip().splitlines()[-1] == expected, out.stderr
+    assert "Traceback" not in out.stderr

@@ -318,6 +318,133 @@ def _unpaired_classifier_check(kind, ds) -> str | None:
     return _unpaired_check(kind, ds) or _classifier_check(kind, ds)
 
 
+# ---------------------------------------------------------------------------- model metrics
+# Input "model": the suite runner loads the checkpoint and hands it over (MetricInputs.model). A
+# column that does not apply to a model is recorded in x.not_applicable with the reason.
+
+
+def _ppl(x: MetricInputs, *, n: int, epsilon: float, spaces: list, samplings: list, distance: str,
+         batch_size: int) -> list[MetricResult]:
+    from genbench.metrics.ppl import paths_problem, perceptual_path_length
+
+    out = []
+    for space in spaces:
+        why = paths_problem(x.model, space)
+        for sampling in samplings:
+            if why:
+                x.not_applicable[f"ppl_{space}_{sampling}"] = why
+                continue
+            out.append(perceptual_path_length(x.model, n, epsilon=epsilon, space=space, sampling=sampling,
+                                              distance=distance, seed=x.seed, batch_size=batch_size))
+    if out and out[0].params["distance"] != "lpips":
+        x.warnings.append(f"ppl: distance is {out[0].params['distance']}, not LPIPS (its weights are absent or "
+                          "another distance was asked for): not comparable with the paper's numbers")
+    return out
+
+
+def _ppl_params(p) -> str | None:
+    from genbench.metrics.ppl import DISTANCES, SAMPLINGS, SPACES
+
+    for key, allowed in (("spaces", SPACES), ("samplings", SAMPLINGS)):
+        v = p.get(key)
+        if not isinstance(v, (list, tuple)) or not v or any(e not in allowed for e in v):
+            return f"ppl {key} must be a non-empty list of {', '.join(allowed)}, got {v!r}"
+    if isinstance(p.get("n"), bool) or not isinstance(p.get("n"), int) or p["n"] < 2:
+        return f"ppl n must be an integer >= 2, got {p.get('n')!r}"
+    e = p.get("epsilon")
+    if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e < 1:
+        return f"ppl epsilon must be in (0, 1), got {e!r}"
+    if p.get("distance") not in DISTANCES:
+        return f"ppl distance must be one of {', '.join(DISTANCES)}, got {p.get('distance')!r}"
+    return None
+
+
+def _ppl_resolved(p) -> dict:
+    from genbench.metrics.ppl import resolved_distance
+
+    return resolved_distance(p["distance"])
+
+
+def _n_param(p, metric: str) -> str | None:
+    n = p.get("n")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 2):
+        return f"{metric} n must be an integer >= 2 (or null: the evaluation's n), got {n!r}"
+    return None
+
+
+def _truncation(x: MetricInputs, *, psis: list, n: int | None) -> list[MetricResult]:
+    from genbench.metrics.truncation import truncation_sweep
+
+    if not getattr(x.model.spec, "supports_truncation", False):
+        why = f"model {x.model.name!r} has no truncation trick"
+        x.not_applicable.update({c: why for c in ("truncation_best_fid", "truncation_max_is")})
+        return []
+    return truncation_sweep(x.model, x.dataset, psis=psis, n=n or x.n, seed=x.seed, split=x.split,
+                            extractor=x.extractor, device=x.device, cache_dir=x.cache_dir)
+
+
+def _truncation_params(p) -> str | None:
+    from genbench.metrics.truncation import grid_problem
+
+    return grid_problem(p.get("psis")) or _n_param(p, "truncation_sweep")
+
+
+def _edit(x: MetricInputs, *, n: int | None, classifier: str | None) -> list[MetricResult]:
+    """Edit the first n images of the evaluation split, each to another class than its own in
+    turn (label + 1 + i mod (K − 1), mod K); reconstruct them with y unchanged."""
+    from genbench.features import get_extractor
+    from genbench.metrics.edit import DEFAULT_CLASSIFIER, edit_metrics
+
+    spec = x.model.spec
+    if not callable(getattr(spec, "edit", None)):
+        why = f"model {x.model.name!r} has no encoder to edit images with (only IcGAN-style models do)"
+        x.not_applicable.update({c: why for c in ("edit_accuracy", "edit_psnr", "edit_ssim")})
+        return []
+    split = x.dataset.split(x.split)
+    k = int(x.model.config.n_classes)
+    m = min(n or x.n or len(split.samples), len(split.samples))
+    images = split.samples[:m]
+    i = np.arange(m)
+    if split.labels is not None and k > 1:
+        targets, rule = (split.labels[:m] + 1 + i % (k - 1)) % k, "source label + 1 + i mod (K-1), mod K (never its own class)"
+    else:
+        targets, rule = i % k, "i mod K (the split has no labels)"
+    name = classifier or x.extractor or DEFAULT_CLASSIFIER
+    out = edit_metrics(lambda imgs, t: spec.edit(x.model, imgs, t), images, targets.astype(np.int64),
+                       extractor=get_extractor(name), device=x.device)
+    # the std of each column becomes the standard error of its mean over the m images (the leaderboard's
+    # ± and the gate's noise are about the mean), the per-image spread kept in params
+    return [dataclasses.replace(_with_params(r, split=x.split, targets=rule, per_image_std=r.std,
+                                             std_is="standard error of the mean over images"),
+                                std=None if r.std is None else float(r.std) / float(np.sqrt(m))) for r in out]
+
+
+def _stage_one(x: MetricInputs) -> list[MetricResult]:
+    """FID, IS and caption consistency of a stacked text model's Stage-I images (up-sampled to the data size), drawn for
+    the same captions and latents as its samples; Stage II's are the row's own fid and is."""
+    from genbench.evaluate import evaluate
+
+    stage_model = getattr(x.model.spec, "stage_model", None)
+    if not callable(stage_model):
+        why = f"model {x.model.name!r} has no earlier stage to score (only stacked models such as stackgan do)"
+        x.not_applicable.update({c: why for c in ("fid_stage1", "is_stage1", "caption_consistency_stage1")})
+        return []
+    captions = x.dataset.split(x.split).captions
+    if captions is None:
+        raise GenbenchError(f"stage1 needs the captions of split {x.split!r} of {x.dataset.name!r}; it has none")
+    captions = captions[np.arange(x.n) % len(captions)]  # as the runner samples the model: cycled to n
+    samples = stage_model(x.model, 1).sample_captions(captions, x.seed)
+    r = evaluate(samples, dataset=x.dataset, split=x.split, metrics=["fid", "is"], n=len(samples), extractor=x.extractor,
+                 device=x.device, seed=x.seed, cache_dir=x.cache_dir, progress=False)
+    from genbench.data.captioned import caption_classes
+    from genbench.metrics.caption import caption_consistency
+
+    how = {"stage": 1, "captions": f"split {x.split!r}, cycled to n", "n": int(len(samples))}
+    consistency = caption_consistency(samples, caption_classes(captions, x.dataset.vocabulary), device=x.device)
+    return [dataclasses.replace(_with_params(m, **how, extractor=r.protocol["extractor"]), name=f"{m.name}_stage1")
+            for m in (*r.metrics, consistency)]
+
+
 # ---------------------------------------------------------------------------- declarations
 
 
@@ -395,6 +522,35 @@ for _spec in (
                (_col("source_only_accuracy", "Classifier accuracy on untranslated domain B (a reference, not ranked)",
                      None),), ("image",), ("probabilities",), needs_dataset=True, compute=_source_only,
                check=_unpaired_classifier_check),
+    MetricSpec("ppl", "Perceptual path length (StyleGAN §4.1): mean d(G(t), G(t + ε))/ε² along interpolations in Z "
+               "(slerp) and W (lerp), full (t ~ U(0, 1)) or end-point (t = 0) sampling; d = LPIPS when its weights are "
+               "present, else the distance recorded in params. Scored from the model by the suite runner",
+               (_col("ppl_z_full", "Path length in Z, full paths", False),
+                _col("ppl_z_end", "Path length in Z, end points", False),
+                _col("ppl_w_full", "Path length in W, full paths", False),
+                _col("ppl_w_end", "Path length in W, end points", False)), ("image",), ("model",),
+               params={"n": 10_000, "epsilon": 1e-4, "spaces": ["z", "w"], "samplings": ["full", "end"],
+                       "distance": "auto", "batch_size": 250}, compute=_ppl, check_params=_ppl_params,
+               resolved=_ppl_resolved),
+    MetricSpec("truncation_sweep", "FID and IS of samples drawn with the truncation trick at each ψ of a grid "
+               "(BigGAN, StyleGAN): the lowest FID and highest IS over the grid; the curve is in params",
+               (_col("truncation_best_fid", "Lowest FID over the truncation grid", False),
+                _col("truncation_max_is", "Highest IS over the truncation grid", True)), ("image",), ("model",),
+               needs_dataset=True, params={"psis": [1.0, 0.8, 0.6, 0.4, 0.2], "n": None}, compute=_truncation,
+               check_params=_truncation_params),
+    MetricSpec("edit_accuracy", "Image editing (IcGAN): share of edited test images the classifier assigns to the "
+               "requested class; PSNR/SSIM of the reconstruction with y unchanged",
+               (_col("edit_accuracy", "Classifier agrees with the requested class of edited images", True),
+                _col("edit_psnr", "Reconstruction PSNR (y unchanged), dB", True),
+                _col("edit_ssim", "Reconstruction SSIM (y unchanged)", True)), ("image",), ("model",),
+               needs_dataset=True, params={"n": None, "classifier": None}, compute=_edit,
+               check_params=lambda p: _n_param(p, "edit_accuracy")),
+    MetricSpec("stage1", "Stacked text-to-image models (StackGAN): FID and IS of the Stage-I images for the same "
+               "captions and latents as the samples (Stage II's are the row's fid and is): FID/IS per stage",
+               (_col("fid_stage1", "FID of Stage I (up-sampled to the data size)", False),
+                _col("is_stage1", "IS of Stage I", True),
+                _col("caption_consistency_stage1", "Classifier agrees with the caption's digit, Stage I", True)),
+               ("image",), ("model",), needs_dataset=True, compute=_stage_one),
 ):
     register_metric(_spec)
 del _spec

@@ -17,7 +17,8 @@ one was used is recorded in the result's params; they are different numbers and 
 Images stay floating point throughout: ε-steps are far below one grey level, so quantising to
 uint8 (what sample() returns) would erase them.
 
-Not yet a registered suite metric: it needs the generator, not a set of samples.
+Registered as the suite metric ``ppl`` (:mod:`genbench.metrics.builtin`), scored by the suite
+runner from the checkpoint: it needs the generator, not a set of samples.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -98,6 +100,19 @@ def latent_paths(model, dtype: torch.dtype = torch.float32) -> LatentPaths:
     return LatentPaths(draw, from_z, spec.image_range, to_w, from_w, name=spec.name)
 
 
+def paths_problem(model, space: str = "z") -> str | None:
+    """Why ``model`` (a trained baseline) has no latent paths in ``space`` to measure, or None."""
+    spec = model.spec
+    if getattr(model, "kind", "image") != "image" or spec.conditioning != "none":
+        return (f"path length needs an unconditional image generator; {spec.name!r} is "
+                f"{spec.conditioning}-conditioned ({getattr(model, 'kind', 'image')} data)")
+    if spec.latent(1, torch.Generator().manual_seed(0), model.config) is None:
+        return f"model {spec.name!r} has no latent codes to interpolate"
+    if space == "w" and not all(hasattr(spec, a) for a in ("split_latent", "mapping", "synthesis")):
+        return f"model {spec.name!r} has no intermediate latent space W (only style-based generators do)"
+    return None
+
+
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """Spherical interpolation between the directions of a and b; unit-norm result (official code)."""
     a = a / a.norm(dim=-1, keepdim=True)
@@ -113,6 +128,27 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 def _to_signed(images: torch.Tensor, image_range: str) -> torch.Tensor:
     """Model-space images → [−1, 1] (LPIPS's and the pixel distance's convention)."""
     return images * 2.0 - 1.0 if image_range == "unit" else images
+
+
+def resolved_distance(name: str) -> dict:
+    """Which distance ``name`` ("auto" included) means on this machine, and the weights' files:
+    what, besides the parameters, fixes a path length (a cache key, not a measurement)."""
+    if name in ("auto", "lpips"):
+        from genbench.metrics import lpips
+
+        try:
+            lin, vgg = lpips.find_weights()
+            return {"distance": "lpips", "weights": [str(p) for p in (lin, vgg)],
+                    "sizes": [Path(p).stat().st_size for p in (lin, vgg)]}
+        except GenbenchError:
+            if name == "lpips":
+                raise
+            name = "mnist-classifier"
+    if name == "mnist-classifier":
+        from genbench.features import get_extractor
+
+        return {"distance": name, "extractor": get_extractor(name).identity.to_dict()}
+    return {"distance": name}
 
 
 def _distance(name: str, dtype: torch.dtype) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], dict]:

@@ -32,7 +32,9 @@ DATA_KINDS = ("image", "points")
 #   pixels         generated and real images as pixels (uint8)
 #   points         generated 2-D points and the dataset's modes
 #   pairs          (target, output) pairs: a model's translation/reconstruction of reference inputs
-INPUTS = ("features", "probabilities", "pixels", "points", "pairs")
+#   model          the trained model itself (path length, truncation sweep, editing): no sample set
+#                  holds what these measure, so the suite runner scores them from the checkpoint
+INPUTS = ("features", "probabilities", "pixels", "points", "pairs", "model")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,12 @@ class MetricSpec:
     # check(kind, dataset) -> None, or why this dataset cannot be scored (called before anything runs)
     check: Callable[[str, Any], str | None] | None = None
     default: tuple[str, ...] = ()  # kinds for which it is in evaluate's default set
+    # check_params(params) -> None, or why these parameters (defaults merged with a suite's
+    # evaluation.params) are invalid: called when a suite is loaded, before anything runs
+    check_params: Callable[[Mapping[str, Any]], str | None] | None = None
+    # resolved(params) -> what else fixes a model metric's numbers besides its params (the weights an
+    # "auto" choice resolves to here): part of the runner's cache key, so new weights mean a rerun
+    resolved: Callable[[Mapping[str, Any]], dict] | None = None
 
     def __post_init__(self) -> None:
         inputs = self.inputs if isinstance(self.inputs, Mapping) else {k: tuple(self.inputs) for k in self.kinds}
@@ -76,6 +84,11 @@ class MetricSpec:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def scores_model(self) -> bool:
+        """Scored from the trained model (input ``model``) by the suite runner, not from samples."""
+        return any("model" in v for v in self.inputs.values())
 
     def inputs_for(self, kind: str) -> tuple[str, ...]:
         return self.inputs.get(kind, ())
@@ -102,6 +115,13 @@ class MetricInputs:
     # model's outputs for labelled inputs): what task_accuracy scores the class probabilities against.
     labels: Any = None
     warnings: list[str] = field(default_factory=list)  # what a metric wants the result to say
+    # "model": the loaded trained model (``baselines.trained.TrainedModel``) a model metric scores;
+    # it records each column it cannot compute for this model here, column → why (e.g. no W space)
+    model: Any = None
+    n: int | None = None  # the evaluation's sample count: what a model metric with n = None samples
+    extractor: str | None = None  # the evaluation's extractor name (model metrics sample and extract themselves)
+    cache_dir: str | None = None  # where evaluate() caches the reference's features
+    not_applicable: dict[str, str] = field(default_factory=dict)
 
 
 def _column_clash(spec: MetricSpec) -> str | None:
@@ -170,6 +190,9 @@ def unavailable(name: str, kind: str, *, dataset=None, reference: str = "dataset
     (pass it, so the metric's own check can look at its splits, classes, modes), another
     ``source`` of samples, or a ``stats`` file — or None when it can. Asked before anything runs."""
     spec = get_metric(name)
+    if spec.scores_model:
+        return ("it is scored from the trained model itself (its latent space, truncation or editing), which only "
+                "the suite runner has: name it in a suite's evaluation.metrics and use genbench run")
     if kind not in spec.kinds:
         return f"it scores {' and '.join(KIND_WORDS[k] for k in spec.kinds)}, and these are {KIND_WORDS[kind]}"
     if reference == "stats" and not spec.stats_reference:

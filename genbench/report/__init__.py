@@ -23,6 +23,7 @@ from genbench.gate import SIGNIFICANT_SIGMAS, Delta
 from genbench.metrics import registry
 from genbench.report import tables
 from genbench.report.figures import band_chart_svg, curves_svg, data_uri, image_grid_png, scatter_svg
+from genbench.report.paper_figures import paper_figures
 from genbench.report.translations import comparisons
 from genbench.metrics.memorization import decode_images
 from genbench.results import REAL_LABEL, RunResults, aggregate, load_run, metrics_frame, summarize
@@ -47,6 +48,11 @@ def _table(results: list[dict], dataset: str, columns: list[str], rank_by: str) 
         cells[rec["label"]][rec["metric"]] = {"mean": mean, "std": std, "text": value_std(mean, std),
                                               "mean_text": m_text, "std_text": s_text,
                                               "n_seeds": int(rec["n_seeds"]), "best": False}
+    for r in results:  # a model metric that does not apply to a model: "n/a", with why (on hover)
+        if r["job"]["dataset"] == dataset:
+            for column, why in (r.get("not_applicable") or {}).items():
+                cells[r["job"]["label"]].setdefault(column, {"mean": None, "std": None, "text": "n/a", "mean_text": "n/a",
+                                                             "std_text": "", "n_seeds": 0, "best": False, "why": why})
     for label, metric in _identical(results, dataset):  # PSNR of outputs identical to their targets: +∞
         if metric in cells.get(label, {}):
             cells[label][metric].update(mean=math.inf, std=None, text="∞", mean_text="∞", std_text="")
@@ -263,6 +269,7 @@ def build_context(run: RunResults) -> dict:
             "figures": _figures(run.run_dir, run.results, ds),
             "memorization": _memorization(run.results, ds),
             "translations": comparisons(run.run_dir, run.results, ds),
+            "paper_figures": paper_figures(run.run_dir, run.results, ds),
             "task": proto.get("task"),
             # the rank metric's curve, and FID's when it ranks by something else
             "metric_curves": [c for c in (_metric_curves(run.results, ds, m)

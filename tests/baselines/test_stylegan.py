@@ -170,3 +170,12 @@ def test_tiny_stylegan_trains_through_the_shared_loop_resumes_bit_exactly_and_tr
     assert not np.array_equal(s, model.sample(6, seed=3, truncation=0.2))
     with pytest.raises(GenbenchError, match="truncation"):
         model.sample(2, truncation=1.5)
+
+
+def test_style_mixing_bands_follow_the_papers_resolutions():
+    """Coarse 4²–8², middle 16²–32², fine 64² up (Karras et al. 2019 §3.1); at 32×32 the top
+    resolution is the fine band, so middle is 16² alone."""
+    spec = S.StyleGANSpec()
+    assert spec.style_bands(_config()) == {"coarse": [0, 1, 2, 3], "middle": [4, 5], "fine": [6, 7]}
+    assert spec.style_bands(_config(data_shape=(1, 64, 64))) == {"coarse": [0, 1, 2, 3], "middle": [4, 5, 6, 7],
+                                                                "fine": [8, 9]}

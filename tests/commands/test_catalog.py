@@ -23,7 +23,11 @@ def test_metrics_lists_every_metric_with_its_columns_directions_and_inputs(capsy
                             "l1", "task_accuracy", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr", "fid_ba",
                             "task_accuracy_ba", "source_only_accuracy",
                             # text-to-image (the runner supplies the captions' classes)
-                            "caption_consistency"}
+                            "caption_consistency",
+                            # scored from the model by the suite runner (path length, truncation, editing)
+                            "ppl_z_full", "ppl_z_end", "ppl_w_full", "ppl_w_end", "truncation_best_fid",
+                            "truncation_max_is", "edit_accuracy", "edit_psnr", "edit_ssim", "fid_stage1", "is_stage1",
+                            "caption_consistency_stage1"}
 
 
 def test_datasets_and_extractors_list_their_registries(capsys):

@@ -190,6 +190,13 @@ def test_pair_metrics_score_a_translating_source_and_refuse_a_plain_one(digits):
         evaluate(digits[:40], dataset="mnist-5k", metrics="psnr", n=40)
 
 
+def test_model_metrics_are_refused_on_a_sample_set_with_where_to_score_them(digits):
+    for name in ("ppl", "truncation_sweep", "edit_accuracy"):
+        with pytest.raises(GenbenchError, match=f"'{name}' cannot be computed here: it is scored from the trained "
+                                                "model itself .* use genbench run"):
+            evaluate(digits[:40], dataset="mnist-5k", metrics=name, n=40)
+
+
 # ---------------------------------------------------------------- defect 14: KID's spread
 
 
