@@ -330,6 +330,9 @@ def dataset_features(
     Read from the cache when an entry with the same content key exists and verifies; otherwise
     computed and written atomically. ``extractor`` may be an :class:`Extractor` or its name.
     """
+    if dataset.kind == "image" and dataset.split(split).sizes is not None:
+        raise GenbenchError(f"dataset {dataset.name!r} split {split!r} holds images of different sizes; feature "
+                            "statistics of their padded canvases would measure the padding")
     if isinstance(extractor, str):
         from genbench.features import get_extractor
 
@@ -340,9 +343,6 @@ def dataset_features(
         )
     if batch_size < 1:
         raise GenbenchError(f"batch_size must be positive, got {batch_size}")
-    if dataset.split(split).sizes is not None:
-        raise GenbenchError(f"dataset {dataset.name!r} split {split!r} holds images of different sizes; feature "
-                            "statistics of their padded canvases would measure the padding")
     samples = dataset.split(split).samples
     indices = subset_indices(samples.shape[0], n)
     n_used = samples.shape[0] if indices is None else len(indices)
