@@ -146,13 +146,14 @@ def expand_pattern(entry: str, data_root) -> tuple[str, ...] | None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _images(folder: Path, name: str) -> tuple[list[Path], list[Path]]:
+def _images(folder: Path, parsed: FolderName) -> tuple[list[Path], list[Path]]:
     from genbench.sources.folder import IMAGE_SUFFIXES, _walk
 
+    name = parsed.name
     if not folder.is_dir():
-        raise GenbenchError(f"dataset {name!r}: no folder {folder}" + ("" if Path(name.split(":", 1)[1]).is_absolute()
-                                                                       else " (a relative path is read below the "
-                                                                       "data root: --data-root or $GENBENCH_DATA)"))
+        below = "" if Path(parsed.path).expanduser().is_absolute() else \
+            " (a relative path is read below the data root: --data-root or $GENBENCH_DATA)"
+        raise GenbenchError(f"dataset {name!r}: no folder {folder}{below}")
     images, others = _walk(folder)
     if not images:
         raise GenbenchError(f"dataset {name!r}: no images in {folder} (searched recursively for "
@@ -258,7 +259,7 @@ def load_folder(name: str, data_root=None):
     if parsed is None or parsed.size is None:
         raise GenbenchError(f"dataset {name!r} is not of the form {FOLDER_USAGE}")
     size, folder = parsed.size, parsed.folder(data_root)
-    files, others = _images(folder, name)
+    files, others = _images(folder, parsed)
     headers = _headers(files)
     for p, (_, h, w) in headers.items():
         if min(h, w) < size:
@@ -294,7 +295,7 @@ def load_sr_folder(name: str, data_root=None):
     if parsed is None or parsed.scale is None:
         raise GenbenchError(f"dataset {name!r} is not of the form {SR_USAGE}")
     scale, folder = parsed.scale, parsed.folder(data_root)
-    files, others = _images(folder, name)
+    files, others = _images(folder, parsed)
     headers = _headers(files)
     trimmed = {p: (h - h % scale, w - w % scale) for p, (_, h, w) in headers.items()}
     for p, (h, w) in trimmed.items():

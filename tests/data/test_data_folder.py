@@ -314,3 +314,22 @@ def test_suite_runner_scores_a_mixed_size_folder_as_genbench_eval_does(tmp_path)
     assert got["psnr"]["value"] == pytest.approx(oracle["psnr"], abs=1e-9)
     assert got["ssim"]["value"] == pytest.approx(oracle["ssim"], abs=1e-9)
     assert got["psnr"]["params"]["n_images"] == 3
+
+
+def test_a_suite_whose_patterns_find_nothing_is_an_error_and_a_folder_name_is_validated(tmp_path):
+    from genbench.suite import SuiteError, parse_suite
+
+    text = "name: s\ndatasets: [{d}]\nmodels: [dcgan]\nevaluation: {{n: 10, metrics: [fid]}}\nsteps: 1\n"
+    with pytest.raises(SuiteError, match=r"s\.yaml:2: datasets: sr4:\* found no dataset"):
+        parse_suite(text.format(d='"sr4:*"'), "s.yaml", data_root=str(tmp_path))
+    with pytest.raises(SuiteError, match=r"s\.yaml:2: datasets\[0\]: dataset 'folder:x\?size=1': size must be"):
+        parse_suite(text.format(d='"folder:x?size=1"'), "s.yaml", data_root=str(tmp_path))
+    with pytest.raises(SuiteError, match=r"datasets\[0\]: unknown dataset 'cifar'; known: .*folder:PATH\?size=N"):
+        parse_suite(text.format(d="cifar"), "s.yaml", data_root=str(tmp_path))
+
+
+def test_train_names_its_default_directory_without_the_path():
+    from genbench.commands.train import default_out_dir
+
+    assert default_out_dir("dcgan", "folder:/data/celeba?size=64", 0, None) == \
+        Path("runs/train/dcgan_folder_data_celeba_size_64_seed0")
