@@ -28,6 +28,7 @@ suite can hold datasets of several tasks (pix2pix on edges and on holes).
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 import warnings as _warnings
 from dataclasses import dataclass
@@ -203,8 +204,6 @@ class _Scorer:
     def _run_each(self, name: str, **params) -> None:
         """A pair metric of images of different sizes: scored image by image at each one's size,
         then the mean and the std (ddof 0) over images, as the metric summarises a batch."""
-        import math
-
         per_image = []
         for j, i in enumerate(self.tr.indices):
             h, w = self.s.sizes[i]
