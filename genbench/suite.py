@@ -454,7 +454,8 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
         raise SuiteError(_yaml_error(path, exc)) from None
     except ValueError as exc:  # e.g. an integer literal longer than Python converts
         raise SuiteError(f"{path}: malformed YAML: {exc}") from None
-    reg = registries or Registries.default(data_root)
+    # (no argument without a data root: callers and tests that substitute default() keep working)
+    reg = registries or (Registries.default() if data_root is None else Registries.default(data_root))
     c = _Checker(loc)
     raw = c.mapping(raw, "", _TOP_KEYS, required=("name", "models", "evaluation"))
 

@@ -60,7 +60,7 @@ PREPARATION = ("centre square crop (side min(H, W), offsets floor((H - side) / 2
 SR_PREPARATION = ("HR read as RGB (greyscale replicated), trimmed to a multiple of {scale} at the right and bottom "
                   "(MATLAB modcrop); LR = MATLAB-bicubic imresize by 1/{scale}, uint8")
 
-_NAME = re.compile(r"^(folder|sr(\d+)):(.*)$", re.S)
+_NAME = re.compile(r"^(folder|sr([1-9][0-9]*)):(.*)$", re.S)
 
 
 @dataclass(frozen=True)
