@@ -333,3 +333,36 @@ def test_train_names_its_default_directory_without_the_path():
 
     assert default_out_dir("dcgan", "folder:/data/celeba?size=64", 0, None) == \
         Path("runs/train/dcgan_folder_data_celeba_size_64_seed0")
+
+
+def test_split_sizes_must_fit_their_canvas():
+    hr, lr = np.zeros((2, 3, 8, 8), np.uint8), np.zeros((2, 3, 4, 4), np.uint8)
+    ok = np.array([[8, 6], [4, 8]])
+    assert Split(samples=hr, inputs=lr, sizes=ok, input_sizes=ok // 2).target(1).shape == (3, 4, 8)
+    with pytest.raises(GenbenchError, match="needs both sizes and input_sizes"):
+        Split(samples=hr, inputs=lr, sizes=ok)
+    with pytest.raises(GenbenchError, match="sizes must be one"):
+        Split(samples=hr, inputs=lr, sizes=ok * 2, input_sizes=ok // 2)
+    with pytest.raises(GenbenchError, match="only paired"):
+        Split(samples=hr, inputs=lr, paired=False, sizes=ok, input_sizes=ok // 2)
+
+
+def test_a_suite_trains_and_scores_on_every_folder_under_the_data_root(tmp_path):
+    import json
+
+    from genbench.runner import Runner
+    from genbench.suite import parse_suite
+
+    digits = load_dataset("mnist-5k").split("test").samples[:120]
+    (tmp_path / "root" / "digits").mkdir(parents=True)
+    for i, im in enumerate(digits):
+        Image.fromarray(im[0]).save(tmp_path / "root" / "digits" / f"{i:04d}.png")
+    text = ('name: f\ndatasets: ["folder:*?size=28"]\nsteps: 3\nmodels: [dcgan]\n'
+            "evaluation: {n: 12, extractor: mnist-classifier, metrics: [fid]}\n")
+    suite = parse_suite(text, str(tmp_path / "f.yaml"), data_root=str(tmp_path / "root"))
+    assert suite.datasets == ("folder:digits?size=28",)
+    summary = Runner(suite, tmp_path / "run", data_root=str(tmp_path / "root"), device="cpu", progress=False,
+                     echo=lambda s: None).run()
+    assert not summary.failed
+    result = json.loads((tmp_path / "run/jobs/folder:digits?size=28/dcgan/seed0/result.json").read_text())
+    assert [m["name"] for m in result["metrics"]] == ["fid"] and result["metrics"][0]["value"] > 0
