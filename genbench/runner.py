@@ -47,7 +47,7 @@ from genbench.provenance import environment
 from genbench.results import REAL_LABEL
 from genbench.suite import Evaluation, Suite
 from genbench.translations import (FEATURE_METRICS, FIGURE_EXAMPLES, MIN_FEATURE_IMAGES, Translations,
-                                   evaluate_translations, task_of, translation_split)
+                                   evaluate_translations, task_of, translate_each, translation_split)
 
 log = logging.getLogger(__name__)
 
@@ -699,7 +699,10 @@ class Runner:
         def translate(path: Path) -> dict:
             n = min(ev.n, len(split.inputs))
             idx = np.arange(n)
-            out = self._translated(ckpt, split.inputs[idx], job.seed, False, split.samples.shape[1:], where)
+            if split.sizes is not None:  # images of different sizes: one at a time, each at its own size
+                out = translate_each(split, n, lambda x, shape: self._translated(ckpt, x, job.seed, False, shape, where))
+            else:
+                out = self._translated(ckpt, split.inputs[idx], job.seed, False, split.samples.shape[1:], where)
             tr = Translations(outputs=out, indices=idx)
             if inverse:
                 nb = min(ev.n, len(split.samples))

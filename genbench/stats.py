@@ -330,6 +330,9 @@ def dataset_features(
     Read from the cache when an entry with the same content key exists and verifies; otherwise
     computed and written atomically. ``extractor`` may be an :class:`Extractor` or its name.
     """
+    if dataset.kind == "image" and dataset.split(split).sizes is not None:
+        raise GenbenchError(f"dataset {dataset.name!r} split {split!r} holds images of different sizes; feature "
+                            "statistics of their padded canvases would measure the padding")
     if isinstance(extractor, str):
         from genbench.features import get_extractor
 

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import yaml
 
-from genbench.data import DATASETS, load_dataset
+from genbench.data import DATASETS, dataset_spec, expand_dataset_pattern, load_dataset
 from genbench.data.dataset import SPLITS, Dataset, Fingerprint, Split
 from genbench.errors import GenbenchError
 from genbench.features import EXTRACTORS
@@ -300,6 +300,24 @@ class _Checker:
             raise self.loc.error(key, f"listed twice: {', '.join(sorted(dup))}")
         return out
 
+    def dataset_list(self, value: Any, key: str, reg: "Registries") -> tuple[str, ...]:
+        """Dataset names, a pattern (``sr4:*``) standing for those it finds (maybe none)."""
+        entries = self.string_list(value, key)
+        names: list[str] = []
+        for i, entry in enumerate(entries):
+            k = key if isinstance(value, str) else f"{key}[{i}]"
+            try:
+                found = reg.resolve_dataset(entry) if reg.resolve_dataset is not None else None
+            except GenbenchError as exc:
+                raise self.loc.error(k, str(exc)) from None
+            names.extend(found if found is not None else (self.string(entry, k, reg.datasets, "dataset"),))
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise self.loc.error(key, f"listed twice: {', '.join(dup)}")
+        if not names:
+            raise self.loc.error(key, f"{', '.join(entries)} found no dataset (no folder of images under the data root)")
+        return tuple(names)
+
     def int_list(self, value: Any, key: str) -> tuple[int, ...]:
         if isinstance(value, int) and not isinstance(value, bool):
             value = [value]
@@ -356,9 +374,14 @@ class Registries:
     # check_config(model, dataset, config) raises GenbenchError for a config the model cannot
     # train on the dataset (wrong shape, networks over the size limit).
     check_config: Callable[[str, str, Any], None] | None = None
+    # resolve_dataset(entry) → the dataset names a suite's dataset entry stands for: a pattern
+    # (srN:*) → one per folder found under the data root (maybe none), a family member
+    # (folder:PATH?size=N) → itself; None: check the entry against ``datasets``.
+    resolve_dataset: Callable[[str], tuple[str, ...] | None] | None = None
 
     @classmethod
-    def default(cls) -> "Registries":
+    def default(cls, data_root: str | None = None) -> "Registries":
+        """The installed registries; ``data_root`` is where folder datasets and patterns are read."""
         # Imported here: the model registry imports every model module, which a suite test
         # with injected registries never needs.
         import baselines
@@ -367,8 +390,8 @@ class Registries:
             # an image-conditioned model's config reads its input shape: the declared sample
             # shape does not say it, so the dataset itself is loaded
             if baselines.MODELS[model].conditioning in ("image", "text"):
-                return _loaded_dataset(dataset)
-            return _dataset_for_config(dataset)
+                return _loaded_dataset(dataset, data_root)
+            return _dataset_for_config(dataset, data_root)
 
         def default_config(model: str, dataset: str, profile: str) -> Any:
             return baselines.default_config(model, data(model, dataset), profile)
@@ -376,31 +399,39 @@ class Registries:
         def check_config(model: str, dataset: str, config: Any) -> None:
             baselines.check_config(model, data(model, dataset), config)
 
+        def resolve_dataset(entry: str) -> tuple[str, ...] | None:
+            expanded = expand_dataset_pattern(entry, data_root)
+            if expanded is not None:
+                return expanded
+            return (entry,) if dataset_spec(entry) is not None else None
+
         return cls(models=tuple(baselines.MODELS), datasets=tuple(DATASETS), extractors=tuple(EXTRACTORS),
                    dataset_kinds={name: info.kind for name, info in DATASETS.items()},
-                   default_config=default_config, check_config=check_config)
+                   default_config=default_config, check_config=check_config, resolve_dataset=resolve_dataset)
 
 
 @functools.lru_cache(maxsize=None)
-def _loaded_dataset(name: str) -> Dataset:
-    return load_dataset(name)
+def _loaded_dataset(name: str, data_root: str | None = None) -> Dataset:
+    return load_dataset(name, data_root=data_root)
 
 
 @functools.lru_cache(maxsize=None)
-def _dataset_for_config(name: str) -> Dataset:
+def _dataset_for_config(name: str, data_root: str | None = None) -> Dataset:
     """An empty dataset of the declared shape and classes, which is all a default config reads
     (or the dataset itself, loaded, when its registry entry does not declare them)."""
-    spec = DATASETS[name]
+    spec = dataset_spec(name)
     if spec.sample_shape is None:
-        return load_dataset(name)
+        return load_dataset(name, data_root=data_root)
     dtype = np.uint8 if spec.kind == "image" else np.float32
     empty = Split(np.zeros((0, *spec.sample_shape), dtype=dtype))
     return Dataset(name=name, kind=spec.kind, splits={s: empty for s in SPLITS},
                    fingerprint=Fingerprint(name, {}, ""), n_classes=spec.n_classes)
 
 
-def load_suite(path: str | Path, profile: str = DEFAULT_PROFILE, *, registries: Registries | None = None) -> Suite:
-    """Read, validate and resolve a suite file for ``profile``."""
+def load_suite(path: str | Path, profile: str = DEFAULT_PROFILE, *, registries: Registries | None = None,
+               data_root: str | None = None) -> Suite:
+    """Read, validate and resolve a suite file for ``profile``; ``data_root`` (``--data-root``) is
+    where its folder datasets and ``srN:*`` patterns are read."""
     path_str = str(path)
     try:
         with open(path, "rb") as f:
@@ -415,7 +446,7 @@ def load_suite(path: str | Path, profile: str = DEFAULT_PROFILE, *, registries: 
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SuiteError(f"{path_str}: not UTF-8 text (byte {exc.start})") from None
-    return parse_suite(text, path_str, profile, registries=registries)
+    return parse_suite(text, path_str, profile, registries=registries, data_root=data_root)
 
 
 @dataclass
@@ -432,7 +463,8 @@ class _Resolved:
     metrics_key: str
 
 
-def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registries: Registries | None = None) -> Suite:
+def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registries: Registries | None = None,
+                data_root: str | None = None) -> Suite:
     if profile not in PROFILES:
         raise SuiteError(f"{path}: unknown profile {profile!r}; use one of {', '.join(PROFILES)}")
     loc = _Located(path, text)
@@ -442,7 +474,8 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
         raise SuiteError(_yaml_error(path, exc)) from None
     except ValueError as exc:  # e.g. an integer literal longer than Python converts
         raise SuiteError(f"{path}: malformed YAML: {exc}") from None
-    reg = registries or Registries.default()
+    # (no argument without a data root: callers and tests that substitute default() keep working)
+    reg = registries or (Registries.default() if data_root is None else Registries.default(data_root))
     c = _Checker(loc)
     raw = c.mapping(raw, "", _TOP_KEYS, required=("name", "models", "evaluation"))
 
@@ -456,7 +489,7 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
     if ("dataset" in raw) == ("datasets" in raw):
         raise loc.error("", "give exactly one of 'dataset' (one name) or 'datasets' (a list)")
     dkey = "dataset" if "dataset" in raw else "datasets"
-    datasets = c.string_list(raw[dkey], dkey, reg.datasets, "dataset")
+    datasets = c.dataset_list(raw[dkey], dkey, reg)
 
     seeds = c.int_list(raw.get("seeds", [0]), "seeds")
     steps = None if raw.get("steps") is None else c.integer(raw["steps"], "steps", minimum=1)
@@ -575,7 +608,7 @@ def _apply_profile(c: _Checker, praw: Any, key: str, reg: Registries, base: _Res
     datasets, datasets_key = base.datasets, base.datasets_key
     for dkey in ("dataset", "datasets"):
         if dkey in praw:
-            datasets = c.string_list(praw[dkey], f"{key}.{dkey}", reg.datasets, "dataset")
+            datasets = c.dataset_list(praw[dkey], f"{key}.{dkey}", reg)
             datasets_key = f"{key}.{dkey}"
     seeds = c.int_list(praw["seeds"], f"{key}.seeds") if "seeds" in praw else base.seeds
     steps = c.integer(praw["steps"], f"{key}.steps", minimum=1) if "steps" in praw else base.steps

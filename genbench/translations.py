@@ -28,6 +28,7 @@ suite can hold datasets of several tasks (pix2pix on edges and on holes).
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 import warnings as _warnings
 from dataclasses import dataclass
@@ -95,6 +96,16 @@ def translation_split(dataset: Dataset, split: str) -> Split:
     if s.inputs is None:
         raise GenbenchError(f"dataset {dataset.name!r} split {split!r} holds no input images to translate")
     return s
+
+
+def translate_each(split: Split, n: int, translate) -> np.ndarray:
+    """The first ``n`` inputs of a split of images of different sizes, each translated alone at its
+    own size by ``translate(batch_of_one, expected C×H×W)``, placed on a canvas like the targets'."""
+    out = np.zeros((n, *split.samples.shape[1:]), dtype=np.uint8)
+    for i in range(n):
+        h, w = split.sizes[i]
+        out[i, :, :h, :w] = translate(split.input(i)[None], (split.samples.shape[1], int(h), int(w)))[0]
+    return out
 
 
 def evaluate_translations(tr: Translations, dataset: Dataset, *, split: str, metrics: list[str],
@@ -190,6 +201,27 @@ class _Scorer:
             r = dataclasses.replace(r, params={**dict(r.params), **params})
             self.results.append(dataclasses.replace(r, name=rename) if rename else r)
 
+    def _run_each(self, name: str, **params) -> None:
+        """A pair metric of images of different sizes: scored image by image at each one's size,
+        then the mean and the std (ddof 0) over images, as the metric summarises a batch."""
+        per_image = []
+        for j, i in enumerate(self.tr.indices):
+            h, w = self.s.sizes[i]
+            before = len(self.results)
+            self._run(name, self._inputs(pairs=(self.s.target(i)[None], self.tr.outputs[j:j + 1, :, :h, :w])),
+                      **params)
+            per_image.append(self.results[before:])
+            del self.results[before:]
+        for k, first in enumerate(per_image[0]):
+            v = np.array([rs[k].value for rs in per_image], dtype=np.float64)
+            extra = {"n": int(v.size), "image_sizes": "each image at its own size"}
+            if np.isinf(v).any():
+                extra["identical_pairs"] = int(np.isinf(v).sum())
+            std = float(v.std()) if v.size > 1 and np.isfinite(v).all() else float("nan")
+            value = float(v.mean()) if np.isfinite(v).all() else math.inf
+            self.results.append(dataclasses.replace(first, value=value, std=std,
+                                                    params={**dict(first.params), **extra}))
+
     def _few(self, name: str, count: int, what: str) -> bool:
         if count < MIN_FEATURE_IMAGES:
             self.skipped[name] = (f"{count} {what}: fewer than {MIN_FEATURE_IMAGES}, too few for a distance "
@@ -212,10 +244,17 @@ class _Scorer:
         if name in PAIR_METRICS:
             sr = task.kind == "sr"
             params = {"y_channel": self.sr_mode == "y", "crop_border": int(task.scale)} if sr else {}
-            self._run(name, self._inputs(pairs=(self.targets, tr.outputs)), **params)
+            if s.sizes is not None:
+                self._run_each(name, **params)
+            else:
+                self._run(name, self._inputs(pairs=(self.targets, tr.outputs)), **params)
         elif name == "hole":
             self._run(name, self._inputs(pairs=(self.targets, tr.outputs)))
         elif name in FEATURE_METRICS:
+            if s.sizes is not None:
+                self.skipped[name] = ("the split's images differ in size: a feature distance of their padded "
+                                      "canvases would measure the padding")
+                return
             if self._few(name, self.n, "outputs"):
                 return
             from genbench.stats import dataset_features

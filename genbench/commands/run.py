@@ -44,7 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="run directory (default: runs/<suite name>)")
     p.add_argument("--report-dir", default=None, help="where index.html goes (default: reports/<suite name>)")
     p.add_argument("--no-report", action="store_true", help="do not render the leaderboard")
-    p.add_argument("--data-root", default=None, help="where dataset files live (default: $GENBENCH_DATA)")
+    p.add_argument("--data-root", default=None,
+                   help="where dataset files live, and the folders a suite's srN:* / folder:*?size=N entries find "
+                   "(default: $GENBENCH_DATA)")
     p.add_argument("--cache-dir", default=None, help="feature/statistics cache (default: $GENBENCH_CACHE or ~/.cache/genbench)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway with --jobs > 1)")
     p.set_defaults(func=run_command)
@@ -57,7 +59,7 @@ def run_command(args: argparse.Namespace) -> int:
     from genbench.report import render_report
     from genbench.runner import Runner
 
-    suite = load_suite(args.suite, args.profile)
+    suite = load_suite(args.suite, args.profile, data_root=args.data_root)
     if args.device not in ("auto", None):
         resolve_device(args.device)  # explicit cuda without CUDA: fail now, not in every job
     out = Path(args.out) if args.out else Path("runs") / suite.name

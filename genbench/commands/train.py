@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import yaml
@@ -38,6 +39,8 @@ def parse_set(items: list[str] | None) -> dict:
 
 def default_out_dir(model: str, dataset: str, seed: int, profile: str | None) -> Path:
     suffix = "" if profile in (None, "quick") else f"_{profile}"
+    # a folder dataset's name holds a path (folder:/data/celeba?size=64): one directory name of it
+    dataset = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset).strip("_.")
     return Path("runs") / "train" / f"{model}_{dataset}_seed{seed}{suffix}"
 
 

@@ -7,6 +7,10 @@ torchvision download, falls back loudly to ``mnist-5k``), ``mnist5k`` (embedded 
 ``DatasetSpec`` with ``register_dataset`` or under the entry-point group ``genbench.datasets``.
 Loaders import their module only when called, so listing datasets reads no data. Every call
 builds fresh arrays, so callers may modify what they get.
+
+A *family* entry (``resolve`` set) names datasets by a pattern rather than one name: ``folder:PATH?size=N``
+(any folder of images) and ``srN:PATH`` (an SR test folder), :mod:`genbench.data.folder`;
+:func:`dataset_spec` resolves a name through the registered names, then the families.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ __all__ = [
     "Split",
     "Task",
     "compute_fingerprint",
+    "dataset_spec",
     "default_data_root",
+    "expand_dataset_pattern",
     "load_dataset",
     "register_dataset",
 ]
@@ -63,6 +69,9 @@ class DatasetSpec:
     extractor: str | None = None
     sample_shape: tuple[int, ...] | None = None
     n_classes: int | None = None
+    # A family of datasets (``folder:PATH?size=N``): name → the spec of that member, or None when
+    # the name is not of the family's form (a malformed one of its form is a GenbenchError).
+    resolve: Callable[[str], "DatasetSpec | None"] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name or self.name.split() != [self.name]:
@@ -93,10 +102,31 @@ def default_data_root():
     return _default()
 
 
-def load_dataset(name: str, *, data_root: str | os.PathLike | None = None) -> Dataset:
-    """Load a dataset by name; ``data_root`` (else ``$GENBENCH_DATA``) is where MNIST is looked for."""
+def dataset_spec(name: str) -> DatasetSpec | None:
+    """The spec of a registered name, or of a family member (``folder:PATH?size=64``); None if neither."""
     spec = DATASETS.get(name)
-    if spec is None:
+    if spec is not None and spec.resolve is None:
+        return spec
+    for family in DATASETS.values():
+        member = family.resolve(name) if family.resolve is not None else None
+        if member is not None:
+            return member
+    return None
+
+
+def expand_dataset_pattern(entry: str, data_root: str | os.PathLike | None = None) -> tuple[str, ...] | None:
+    """A suite's ``srN:*`` / ``folder:*?size=N``: one dataset per subfolder of the data root holding
+    images (none when there is none); None when ``entry`` is not such a pattern."""
+    from genbench.data.folder import expand_pattern
+
+    return expand_pattern(entry, data_root)
+
+
+def load_dataset(name: str, *, data_root: str | os.PathLike | None = None) -> Dataset:
+    """Load a dataset by name; ``data_root`` (else ``$GENBENCH_DATA``) is where MNIST and the
+    relative paths of folder datasets are looked for."""
+    spec = dataset_spec(name)
+    if spec is None or spec.resolve is not None:
         raise GenbenchError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
     ds = spec.loader(data_root)
     if not isinstance(ds, Dataset):
@@ -244,6 +274,58 @@ for _spec in (
         "ink-mass thickness, moment slant and bounding-box size, e.g. 'a small thin seven slanted to the right'",
         _Lazy("captioned", "load_captioned"), extractor="mnist-classifier", sample_shape=(1, 28, 28),
         n_classes=10,
+    ),
+):
+    register_dataset(_spec)
+del _spec
+
+
+class _FolderFamily:
+    """Resolves ``folder:…`` or ``srN:…`` names (:mod:`genbench.data.folder`, imported on the first
+    such name) to a spec whose loader reads that folder."""
+
+    def __init__(self, sr: bool):
+        self.sr = sr
+
+    def __call__(self, name: str) -> DatasetSpec | None:
+        from genbench.data.folder import describe, parse_name
+
+        parsed = parse_name(name)
+        if parsed is None or (parsed.scale is not None) != self.sr:
+            return None
+        return DatasetSpec(name, "image", describe(parsed), _FolderLoader(name))
+
+
+class _FolderLoader:
+    """The loader of one folder dataset (a class, so a spec pickles for executors)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, root):
+        from genbench.data.folder import load
+
+        return load(self.name, root)
+
+
+def _family_loader(root):
+    raise GenbenchError("a dataset family needs a folder: folder:PATH?size=N or srN:PATH")
+
+
+# Any folder of images (genbench/data/folder.py): relative paths are read below the data root.
+for _spec in (
+    DatasetSpec(
+        "folder:PATH?size=N", "image",
+        "any folder of images (PATH absolute or below the data root), centre-cropped to a square and resized "
+        "to N×N (PIL bicubic); splits from train/ val/ test/ subfolders, else 80/10/10 by a hash of each path",
+        _family_loader, resolve=_FolderFamily(sr=False),
+    ),
+    DatasetSpec(
+        "srN:PATH", "image",
+        "a super-resolution test folder (N = 2, 3, 4; Set5, Set14, ...): test = its HR images trimmed to a "
+        "multiple of N with MATLAB-bicubic inputs; train/val = photos-sr4's; suites: srN:* = every subfolder "
+        "of --data-root holding images",
+        _family_loader, resolve=_FolderFamily(sr=True),
     ),
 ):
     register_dataset(_spec)

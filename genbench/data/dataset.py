@@ -14,6 +14,12 @@ Text-conditioned data (``captioned-digits``) adds ``captions`` to a split: one c
 sample as an int64 N×L array of token ids, 0 = padding, over the dataset's fixed
 ``Dataset.vocabulary`` (``vocabulary[0]`` is the padding token). Fixed-length ids keep captions
 plain arrays (fingerprinted, batched like labels); data without captions fingerprints as before.
+
+A paired split whose images differ in size (an SR test folder: Set5's five images have five
+sizes) keeps arrays too: each target lies at the top-left of a zero canvas as large as the
+largest, ``sizes[i]`` = its (H, W), and each input likewise with ``input_sizes``. Only the suite
+runner's image-by-image translation and pair scoring read such a split (:func:`Split.target`,
+:func:`Split.input`); feature statistics of it are refused. Data without sizes fingerprints as before.
 """
 
 from __future__ import annotations
@@ -37,8 +43,19 @@ class Split:
     paired: bool = True  # inputs[i] belongs to samples[i] (M = N); False: two unpaired domains
     input_labels: np.ndarray | None = None  # int64 M: class of each input of an unpaired domain A, or None
     captions: np.ndarray | None = None  # int64 N×L token ids of one caption per sample (0 = padding), or None
+    sizes: np.ndarray | None = None  # int64 N×2 (H, W) of each target on its canvas, where sizes differ; or None
+    input_sizes: np.ndarray | None = None  # int64 N×2 (H, W) of each input on its canvas (with sizes)
 
     def __post_init__(self) -> None:
+        if (self.sizes is None) != (self.input_sizes is None):
+            raise GenbenchError("a split of images of different sizes needs both sizes and input_sizes")
+        if self.sizes is not None:
+            if self.inputs is None or not self.paired:
+                raise GenbenchError("only paired image-to-image splits may hold images of different sizes")
+            for what, sizes, arr in (("sizes", self.sizes, self.samples), ("input_sizes", self.input_sizes, self.inputs)):
+                if sizes.shape != (len(arr), 2) or sizes.min(initial=1) < 1 or (sizes > np.array(arr.shape[2:])).any():
+                    raise GenbenchError(f"{what} must be one (H, W) per image within its {arr.shape[2]}×{arr.shape[3]} "
+                                        f"canvas, got shape {sizes.shape}")
         if self.inputs is not None and self.paired and len(self.inputs) != len(self.samples):
             raise GenbenchError(f"paired split has {len(self.inputs)} inputs for {len(self.samples)} targets")
         if self.input_labels is not None and (self.inputs is None or len(self.input_labels) != len(self.inputs)):
@@ -49,6 +66,16 @@ class Split:
 
     def __len__(self) -> int:
         return int(self.samples.shape[0])
+
+    def target(self, i: int) -> np.ndarray:
+        """Target ``i`` at its own size (C×H×W)."""
+        h, w = self.sizes[i] if self.sizes is not None else self.samples.shape[2:]
+        return self.samples[i, :, :h, :w]
+
+    def input(self, i: int) -> np.ndarray:
+        """Input ``i`` at its own size (C×H×W)."""
+        h, w = self.input_sizes[i] if self.input_sizes is not None else self.inputs.shape[2:]
+        return self.inputs[i, :, :h, :w]
 
 
 @dataclass(frozen=True)
@@ -107,7 +134,8 @@ class Fingerprint:
 def compute_fingerprint(name: str, splits: dict[str, Split], vocabulary: tuple[str, ...] | None = None) -> Fingerprint:
     """sha256 over the name, each split's name, shape, dtype, sample bytes and label bytes (and,
     only where a split has inputs, their pairing, dtype, shape and bytes; only where it has
-    captions, their shape and bytes; only where a vocabulary is given, its words)."""
+    captions, their shape and bytes; only where it has sizes, those of targets and inputs; only
+    where a vocabulary is given, its words)."""
     h = hashlib.sha256(name.encode())
     if vocabulary is not None:
         h.update(b"|vocabulary|" + "\n".join(vocabulary).encode())
@@ -131,6 +159,9 @@ def compute_fingerprint(name: str, splits: dict[str, Split], vocabulary: tuple[s
             cap = np.ascontiguousarray(split.captions, dtype=np.int64)
             h.update(f"|captions|{cap.shape}|".encode())
             h.update(cap.tobytes())
+        if split.sizes is not None:
+            h.update(b"|sizes|" + np.ascontiguousarray(split.sizes, dtype=np.int64).tobytes())
+            h.update(b"|input_sizes|" + np.ascontiguousarray(split.input_sizes, dtype=np.int64).tobytes())
     return Fingerprint(name=name, sizes={k: len(v) for k, v in sorted(splits.items())}, sha256=h.hexdigest())
 
 

@@ -62,18 +62,28 @@ def patch_pool(images: dict[str, np.ndarray], per_photo: int, size: int, seed: i
     return np.stack(out)
 
 
-def load_photos_sr4() -> Dataset:
+def photos_train_val(scale: int) -> tuple[Split, Split]:
+    """photos-sr4's train pool and val photo, with inputs at ×1/``scale`` (an SR test folder's
+    training data: ``srN:PATH``); 96 and 288 are multiples of 2, 3 and 4."""
     pool_photos = photos.load_photos(POOL_PHOTOS)
     train_hr = patch_pool(pool_photos, POOL_SIZE // len(POOL_PHOTOS), PATCH, PATCH_SEED)
     val_hr = _chw(photos.load_photo(VAL_PHOTO))[None]
+    return _pair(train_hr, scale), _pair(val_hr, scale)
+
+
+def train_val_source() -> str:
+    return (f"train: {POOL_SIZE} random {PATCH}×{PATCH} patches (seed {PATCH_SEED}) of {', '.join(POOL_PHOTOS)}; "
+            f"val: {VAL_PHOTO}")
+
+
+def load_photos_sr4() -> Dataset:
+    train, val = photos_train_val(PHOTOS_SCALE)
     test_hr = np.stack([_chw(img) for img in photos.load_photos(photos.TEST).values()])
-    splits = {"train": _pair(train_hr, PHOTOS_SCALE), "val": _pair(val_hr, PHOTOS_SCALE),
-              "test": _pair(test_hr, PHOTOS_SCALE)}
+    splits = {"train": train, "val": val, "test": _pair(test_hr, PHOTOS_SCALE)}
     return Dataset(
         name=PHOTOS_NAME, kind="image", splits=splits, fingerprint=compute_fingerprint(PHOTOS_NAME, splits),
         task=Task("sr", scale=PHOTOS_SCALE),
-        source=(f"genbench's shipped photos, ×{PHOTOS_SCALE} MATLAB-bicubic inputs; train: {POOL_SIZE} random "
-                f"{PATCH}×{PATCH} patches (seed {PATCH_SEED}) of {', '.join(POOL_PHOTOS)}; val: {VAL_PHOTO}; "
+        source=(f"genbench's shipped photos, ×{PHOTOS_SCALE} MATLAB-bicubic inputs; {train_val_source()}; "
                 f"test: {', '.join(photos.TEST)}. Credits: {photos.credits()}"),
     )
 

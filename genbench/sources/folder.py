@@ -80,6 +80,25 @@ def _unreadable(path: Path, exc: BaseException) -> GenbenchError:
     return GenbenchError(f"{path}: not a readable image, corrupt or truncated ({type(exc).__name__}: {exc})")
 
 
+def check_image(path: Path, max_pixels: int | None = None) -> tuple[str, int, int]:
+    """``(mode, H, W)`` of an 8-bit image file, read from its header; ``verify()`` then reads the
+    whole file (CRCs, truncation) without decoding pixels. Over ``max_pixels`` (or PIL's
+    decompression-bomb limit) and unsupported modes are errors naming the file."""
+    try:
+        with _open_checked(path) as im:
+            mode, (w, h) = im.mode, im.size
+            if max_pixels is not None and w * h > max_pixels:
+                raise GenbenchError(f"{path}: {h}×{w} pixels is more than genbench reads for one image "
+                                    f"({max_pixels / 1e6:g} megapixels)")
+            im.verify()
+    except _PIL_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
+    if mode not in GREY_MODES | COLOUR_MODES:
+        raise GenbenchError(f"{path}: image mode {mode!r} (16-bit or floating point) is not supported; "
+                            "save 8-bit greyscale or RGB images")
+    return mode, h, w
+
+
 class ImageFolderSource(SampleSource):
     def __init__(self, folder: str | Path, *, resize: tuple[int, int] | None = None):
         self.folder = Path(folder)
@@ -104,17 +123,7 @@ class ImageFolderSource(SampleSource):
         # (CRCs, truncation) without decoding pixels. (Bar only on a terminal.)
         for path in tqdm(self.files, desc="checking images", unit="file", leave=False, disable=None,
                          mininterval=1.0):
-            try:
-                with _open_checked(path) as im:
-                    mode, (w, h) = im.mode, im.size
-                    im.verify()
-            except _PIL_ERRORS as exc:
-                raise _unreadable(path, exc) from exc
-            if mode not in GREY_MODES | COLOUR_MODES:
-                raise GenbenchError(
-                    f"{path}: image mode {mode!r} (16-bit or floating point) is not supported; "
-                    "save 8-bit greyscale or RGB images"
-                )
+            mode, h, w = check_image(path)
             any_colour |= mode in COLOUR_MODES
             sizes.setdefault((h, w), path)
             max_pixels = max(max_pixels, h * w)

@@ -41,6 +41,9 @@ class TranslatorSource(SampleSource):
         if isinstance(inputs, Split):
             if inputs.inputs is None:
                 raise GenbenchError(f"{where}: the split has no input images to translate (it is not image-to-image data)")
+            if inputs.sizes is not None:
+                raise GenbenchError(f"{where}: the split's images differ in size; score a folder of them with "
+                                    "genbench eval TRANSLATOR --task srN --targets FOLDER, or in a suite")
             inputs = inputs.inputs
         self.inputs = np.asarray(inputs)
         if self.inputs.dtype != np.uint8 or self.inputs.ndim != 4 or self.inputs.shape[1] not in (1, 3):
