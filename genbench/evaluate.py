@@ -609,8 +609,8 @@ def compute_reference_stats(source=None, *, dataset=None, split: str = "test", e
         fingerprint = ds.fingerprint.to_dict()
     else:
         src = source if isinstance(source, SampleSource) else open_source(source, device=dev)
-        if src.kind != "image":
-            raise GenbenchError("the source gives 2-D points: feature statistics are for images")
+        if src.kind == "points":
+            raise GenbenchError("the source gives 2-D points: feature statistics are for images and voxels")
         if n is None:
             if src.n_available is None:
                 raise GenbenchError("a generator can make any number of samples: say how many with n (--n)")
@@ -619,7 +619,7 @@ def compute_reference_stats(source=None, *, dataset=None, split: str = "test", e
             n_used = _positive_int(n, "n")
             if src.n_available is not None and n_used > src.n_available:
                 raise GenbenchError(f"{n_used} samples requested but the source holds only {src.n_available}")
-        ext = get_extractor(extractor or "inception-v3-fid")
+        ext = get_extractor(extractor or ("shapes3d-classifier" if src.kind == "voxels" else "inception-v3-fid"))
         feats = ext.extract(src.batches(n_used, batch_size, seed), device=dev, progress=progress, total=n_used)
         fingerprint = None  # not a dataset: the source is described in the log, not in the file
         split = None

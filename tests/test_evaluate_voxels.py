@@ -66,3 +66,10 @@ def test_held_out_shapes_score_far_better_than_noise(reference):
     assert good["fid"] < bad["fid"] / 5 and good["kid"] < bad["kid"]
     assert good["is"] > 5 and good["modes"] == 10 and good["coverage"] > 0.5
     assert bad["modes"] <= 3
+
+
+def test_reference_statistics_of_a_voxel_source_use_the_voxel_classifier():
+    from genbench.evaluate import compute_reference_stats
+
+    stats = compute_reference_stats(sample_shapes(50, seed=780).samples, progress=False)
+    assert stats.extractor["name"] == "shapes3d-classifier" and stats.mu.shape == (128,)
