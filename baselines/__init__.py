@@ -32,7 +32,8 @@ _BUILTIN_MODULES = ("baselines.gan", "baselines.dcgan", "baselines.cgan", "basel
                     "baselines.stackgan",
                     "baselines.biggan", "baselines.icgan",
                     "baselines.progan", "baselines.stylegan",
-                    "baselines.bicubic", "baselines.srresnet", "baselines.srgan")
+                    "baselines.bicubic", "baselines.srresnet", "baselines.srgan",
+                    "baselines.gan3d")
 
 
 # The one model registry: its entries are the specs themselves (name, paper, kinds,

@@ -45,8 +45,8 @@ RESUMABLE_FIELDS = ("steps", "checkpoint_every", "log_every")
 class BaseConfig:
     """Fields every model shares. ``data_*`` and ``n_classes`` are copied from the dataset."""
 
-    data_kind: str = "image"  # 'image' | 'points'
-    data_shape: tuple[int, ...] = (1, 28, 28)  # (C, H, W) or (2,)
+    data_kind: str = "image"  # 'image' | 'points' | 'voxels'
+    data_shape: tuple[int, ...] = (1, 28, 28)  # (C, H, W), (2,) or (1, D, H, W)
     n_classes: int | None = None
     steps: int = 1000
     batch_size: int = 64
@@ -61,8 +61,8 @@ class BaseConfig:
         for key in ("batch_size", "checkpoint_every", "log_every"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
-        if self.data_kind not in ("image", "points"):
-            raise ValueError(f"data_kind must be 'image' or 'points', got {self.data_kind!r}")
+        if self.data_kind not in ("image", "points", "voxels"):
+            raise ValueError(f"data_kind must be 'image', 'points' or 'voxels', got {self.data_kind!r}")
 
     def to_dict(self) -> dict:
         """JSON-ready: tuples become lists (``config.from_dict`` turns them back)."""

@@ -129,7 +129,7 @@ class TrainedModel:
             out.append(self.codec.decode(self.spec.generate(self.nets, cb, zb, config)))
         if not out:
             shape = tuple(self.config.data_shape)
-            return np.zeros((0, *shape), dtype=np.uint8 if self.kind == "image" else np.float32)
+            return np.zeros((0, *shape), dtype=np.float32 if self.kind == "points" else np.uint8)
         return np.concatenate(out)
 
     def encode_images(self, images: np.ndarray) -> torch.Tensor:

@@ -165,7 +165,7 @@ def train_model(spec: ModelSpec, dataset: Dataset, *, out_dir: str | Path, confi
         "dataset_fingerprint": dataset.fingerprint.to_dict(),
         "seed": int(seed),
         "data_stats": codec.stats(),
-        "image_range": spec.image_range if config.data_kind == "image" else None,
+        "image_range": None if config.data_kind == "points" else spec.image_range,
         "provenance": environment(device),
     }
 

@@ -423,6 +423,9 @@ def _checked_images(batches: Iterable[np.ndarray], expected: tuple | None, state
                     and np.array_equal(batch[:, 0], batch[:, 1]) and np.array_equal(batch[:, 0], batch[:, 2])):
                 batch = np.ascontiguousarray(batch[:, :1])
                 state.channels_reduced = True
+            elif len(expected) == 4:
+                raise GenbenchError(f"{where}: samples have shape {'×'.join(map(str, batch.shape[1:]))} but the "
+                                    f"dataset's voxels are {'×'.join(map(str, expected))} (C×D×H×W)")
             else:
                 hint = " (pass resize=(H, W) / --resize HxW to resize them)" if batch.shape[1] == expected[0] else ""
                 raise GenbenchError(
@@ -451,6 +454,8 @@ def _gather(specs, src, ref: _Reference, opts: _Options, *, n_gen, n_real, extra
             gen.n = x.samples.shape[0]
         else:
             expected = ds.image_shape if ds is not None else None
+            if ds is not None and kind == "voxels":
+                expected = tuple(ds.split(ref.split).samples.shape[1:])
             stream = _checked_images(batches, expected, gen, "pixels" in need, "source")
             if need & {"features", "probabilities"}:
                 ext = _make_extractor(extractor, ds, ref.stats)
@@ -594,8 +599,8 @@ def compute_reference_stats(source=None, *, dataset=None, split: str = "test", e
         ds = _resolve_dataset(dataset, data_root)
         for w in ds.warnings:
             log.warning(w)
-        if ds.kind != "image":
-            raise GenbenchError(f"dataset {ds.name!r} holds 2-D points: feature statistics are for images")
+        if ds.kind == "points":
+            raise GenbenchError(f"dataset {ds.name!r} holds 2-D points: feature statistics are for images and voxels")
         size = len(ds.split(split))
         n_used = size if n is None else min(_positive_int(n, "n"), size)
         ext = get_extractor(extractor or default_extractor(ds))
@@ -604,8 +609,8 @@ def compute_reference_stats(source=None, *, dataset=None, split: str = "test", e
         fingerprint = ds.fingerprint.to_dict()
     else:
         src = source if isinstance(source, SampleSource) else open_source(source, device=dev)
-        if src.kind != "image":
-            raise GenbenchError("the source gives 2-D points: feature statistics are for images")
+        if src.kind == "points":
+            raise GenbenchError("the source gives 2-D points: feature statistics are for images and voxels")
         if n is None:
             if src.n_available is None:
                 raise GenbenchError("a generator can make any number of samples: say how many with n (--n)")
@@ -614,7 +619,7 @@ def compute_reference_stats(source=None, *, dataset=None, split: str = "test", e
             n_used = _positive_int(n, "n")
             if src.n_available is not None and n_used > src.n_available:
                 raise GenbenchError(f"{n_used} samples requested but the source holds only {src.n_available}")
-        ext = get_extractor(extractor or "inception-v3-fid")
+        ext = get_extractor(extractor or ("shapes3d-classifier" if src.kind == "voxels" else "inception-v3-fid"))
         feats = ext.extract(src.batches(n_used, batch_size, seed), device=dev, progress=progress, total=n_used)
         fingerprint = None  # not a dataset: the source is described in the log, not in the file
         split = None

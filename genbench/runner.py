@@ -155,7 +155,7 @@ class GenbenchBackend:
         return baselines.load(checkpoint, device=device).translate(images)
 
     def extractor_identity(self, dataset, evaluation):
-        if dataset.kind != "image":
+        if dataset.kind == "points":
             return None
         name = evaluation.extractor or default_extractor(dataset)
         return get_extractor(name).identity.to_dict()
@@ -972,9 +972,10 @@ def _save_npz(path: Path, **arrays) -> None:
 def _check_samples(samples: np.ndarray, ds: Dataset, n: int, label: str) -> None:
     if len(samples) != n:
         raise GenbenchError(f"{label}: sample() returned {len(samples)} samples, expected {n}")
-    if ds.kind == "image":
-        if samples.dtype != np.uint8 or samples.shape[1:] != ds.image_shape:
-            raise GenbenchError(f"{label}: samples are {samples.dtype} {samples.shape[1:]}, expected uint8 {ds.image_shape}")
+    if ds.kind in ("image", "voxels"):
+        shape = ds.image_shape if ds.kind == "image" else ds.split("train").samples.shape[1:]
+        if samples.dtype != np.uint8 or samples.shape[1:] != shape:
+            raise GenbenchError(f"{label}: samples are {samples.dtype} {samples.shape[1:]}, expected uint8 {shape}")
     elif samples.ndim != 2 or samples.shape[1] != 2 or not np.isfinite(samples).all():
         raise GenbenchError(f"{label}: samples must be finite N×2 points, got {samples.dtype} {samples.shape}")
 

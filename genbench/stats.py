@@ -337,9 +337,9 @@ def dataset_features(
         from genbench.features import get_extractor
 
         extractor = get_extractor(extractor)
-    if dataset.kind != "image":
+    if dataset.kind == "points":
         raise GenbenchError(
-            f"dataset {dataset.name!r} holds {dataset.kind}, not images: feature extractors apply to images only"
+            f"dataset {dataset.name!r} holds {dataset.kind}, not images: feature extractors apply to images and voxels"
         )
     if batch_size < 1:
         raise GenbenchError(f"batch_size must be positive, got {batch_size}")

@@ -422,7 +422,7 @@ def _dataset_for_config(name: str, data_root: str | None = None) -> Dataset:
     spec = dataset_spec(name)
     if spec.sample_shape is None:
         return load_dataset(name, data_root=data_root)
-    dtype = np.uint8 if spec.kind == "image" else np.float32
+    dtype = np.float32 if spec.kind == "points" else np.uint8
     empty = Split(np.zeros((0, *spec.sample_shape), dtype=dtype))
     return Dataset(name=name, kind=spec.kind, splits={s: empty for s in SPLITS},
                    fingerprint=Fingerprint(name, {}, ""), n_classes=spec.n_classes)

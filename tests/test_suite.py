@@ -178,7 +178,7 @@ def test_a_model_that_cannot_take_a_dataset_fails_at_load(checking_registries):
 def test_a_metric_that_does_not_fit_the_data_kind_fails_at_load(checking_registries):
     msg = _err(SUITE_YAML, checking_registries)  # `full` adds the points dataset `toy`; fid scores images
     line = _line_of(SUITE_YAML, "metrics:")
-    assert msg.startswith(f"suites/x.yaml:{line}: evaluation.metrics[0]: metric 'fid' scores image data, "
+    assert msg.startswith(f"suites/x.yaml:{line}: evaluation.metrics[0]: metric 'fid' scores image/voxels data, "
                           "but dataset 'toy' (profiles.full.datasets) holds points data"), msg
 
 
@@ -272,7 +272,7 @@ def test_real_registries_check_overrides_and_metric_kinds():
         ("{g_hidden: [1.5, 2]}", "modes", "suites/r.yaml:5: models[0].overrides.g_hidden[0]: must be an integer, got 1.5"),
         ("{lr_g: .nan}", "modes", "suites/r.yaml:5: models[0].overrides.lr_g: must be a finite number, got nan"),
         ("{z_dist: cauchy}", "modes", "suites/r.yaml:5: models[0].overrides.z_dist: is invalid"),
-        ("{}", "modes, fid_inf", "suites/r.yaml:7: evaluation.metrics[1]: metric 'fid_inf' scores image data, "
+        ("{}", "modes, fid_inf", "suites/r.yaml:7: evaluation.metrics[1]: metric 'fid_inf' scores image/voxels data, "
                                  "but dataset 'ring8' (datasets) holds points data"),
     ]
     for overrides, metrics, expected in cases:

@@ -81,3 +81,10 @@ def test_image_to_image_suite_parses_with_its_names_declared(name, profile):
     assert suite.name == name and suite.rank_by in suite.evaluation.columns
     if profile == "quick":
         assert suite.seeds and suite.steps
+
+
+def test_shapes3d_suite_scores_3dgan_with_the_voxel_classifier():
+    suite = load_suite(SUITES[0].parent / "shapes3d.yaml")
+    assert {m.model for m in suite.models} == {"3dgan"} and tuple(suite.datasets) == ("shapes3d",)
+    assert suite.evaluation.extractor == "shapes3d-classifier"
+    assert set(suite.evaluation.metrics) == {"fid", "kid", "is", "prdc", "modes"}  # parzen refuses voxels

@@ -47,7 +47,7 @@ ENTRY_POINT_GROUP = "genbench.datasets"
 # The extractor an image dataset is measured with unless its spec names another; 2-D point
 # datasets have none (their metrics work on the points themselves).
 DEFAULT_IMAGE_EXTRACTOR = "inception-v3-fid"
-_KINDS = ("image", "points")  # Dataset.kind
+_KINDS = ("image", "points", "voxels")  # Dataset.kind
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class DatasetSpec:
     """
 
     name: str
-    kind: str  # "image" or "points"
+    kind: str  # "image", "points" or "voxels"
     description: str
     loader: Callable[[str | os.PathLike | None], Dataset]
     extractor: str | None = None
@@ -278,6 +278,16 @@ for _spec in (
 ):
     register_dataset(_spec)
 del _spec
+
+
+# 3-D voxel shapes for 3D-GAN, measured with their own classifier (no ImageNet network sees voxels).
+register_dataset(DatasetSpec(
+    "shapes3d", "voxels",
+    "procedural 32³ voxel shapes (uint8 0/255), ten classes (cube, sphere, cylinder, cone, torus, pyramid, "
+    "octahedron, tube, cross, hemisphere) with random size, rotation and position, fixed seeds: "
+    "train 4,000 / val 500 / test 1,000",
+    _Lazy("shapes3d", "load_shapes3d"), extractor="shapes3d-classifier", sample_shape=(1, 32, 32, 32), n_classes=10,
+))
 
 
 class _FolderFamily:

@@ -1,7 +1,8 @@
 """The dataset contract every other stage relies on.
 
-A dataset is a name resolved to splits of samples (``uint8`` images ``N×C×H×W`` or float
-points ``N×2``) with optional integer labels, plus a *fingerprint* that every number computed
+A dataset is a name resolved to splits of samples (``uint8`` images ``N×C×H×W``, float
+points ``N×2``, or ``uint8`` voxel occupancy ``N×1×D×H×W`` with 0 = empty and 255 = occupied)
+with optional integer labels, plus a *fingerprint* that every number computed
 from it carries. Results with different fingerprints are never compared.
 
 Image-to-image data adds ``inputs`` to a split; ``samples`` stay what outputs are scored against
@@ -37,7 +38,7 @@ SPLITS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class Split:
-    samples: np.ndarray  # uint8 N×C×H×W for images, float32 N×2 for points (the targets)
+    samples: np.ndarray  # uint8 N×C×H×W images, float32 N×2 points, uint8 N×1×D×H×W voxels (the targets)
     labels: np.ndarray | None = None  # int64 N (stacked-mnist: 0..999), or None
     inputs: np.ndarray | None = None  # uint8 M×C'×H'×W' input images of image-to-image data, or None
     paired: bool = True  # inputs[i] belongs to samples[i] (M = N); False: two unpaired domains
@@ -168,7 +169,7 @@ def compute_fingerprint(name: str, splits: dict[str, Split], vocabulary: tuple[s
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    kind: Literal["image", "points"]
+    kind: Literal["image", "points", "voxels"]
     splits: dict[str, Split]
     fingerprint: Fingerprint
     n_classes: int | None = None  # number of label values (10 for MNIST, 1000 for stacked MNIST)

@@ -78,12 +78,13 @@ def default_extractor(dataset: Dataset) -> str | None:
     """The extractor ``dataset``'s registry entry names (digits → mnist-classifier, points → None).
 
     A dataset not in the registry (or built under a registered name with another kind) gets its
-    kind's default: images → ``DEFAULT_IMAGE_EXTRACTOR``, 2-D points → None.
+    kind's default: images → ``DEFAULT_IMAGE_EXTRACTOR``, 2-D points → None, voxels →
+    ``shapes3d-classifier`` (the one voxel extractor; it refuses shapes other than 1×32³).
     """
     spec = DATASETS.get(dataset.name)
     if spec is not None and spec.kind == dataset.kind:
         return spec.extractor
-    return None if dataset.kind == "points" else DEFAULT_IMAGE_EXTRACTOR
+    return {"points": None, "voxels": "shapes3d-classifier"}.get(dataset.kind, DEFAULT_IMAGE_EXTRACTOR)
 
 
 # The built-in factories import their network when called: listing extractors must load none.
@@ -99,6 +100,12 @@ def _mnist_classifier(**kwargs: Any) -> Extractor:
     return MnistClassifierExtractor(**kwargs)
 
 
+def _shapes3d_classifier(**kwargs: Any) -> Extractor:
+    from genbench.features.shapes3d_classifier import Shapes3dClassifierExtractor
+
+    return Shapes3dClassifierExtractor(**kwargs)
+
+
 for _spec in (
     ExtractorSpec(
         "inception-v3-fid",
@@ -111,6 +118,12 @@ for _spec in (
         "small CNN trained on mnist-5k (shipped): 128-d penultimate features and 10-way "
         "softmax per channel (stacked MNIST: 384-d, 1000-way); 28×28 digits only",
         _mnist_classifier,
+    ),
+    ExtractorSpec(
+        "shapes3d-classifier",
+        "small 3-D CNN trained on shapes3d (shipped): 128-d penultimate features and 10-way softmax "
+        "over its shape classes; 1×32³ voxels only",
+        _shapes3d_classifier,
     ),
 ):
     register_extractor(_spec)

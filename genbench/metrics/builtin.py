@@ -113,7 +113,7 @@ def _modes(x: MetricInputs) -> list[MetricResult]:
 def _modes_check(kind, ds) -> str | None:
     if kind == "points" and ds.modes is None:
         return f"dataset {ds.name!r} does not define its modes"
-    if kind == "image" and ds.n_classes is None:
+    if kind != "points" and ds.n_classes is None:
         return f"dataset {ds.name!r} has no classes to count"
     return None
 
@@ -454,20 +454,20 @@ def _col(name: str, description: str, higher: bool | None) -> Column:
 
 for _spec in (
     MetricSpec("fid", "Fréchet distance between Gaussians fitted to real and generated features (Heusel et al. 2017)",
-               (_col("fid", "Fréchet Inception Distance", False),), ("image",), ("features",), stats_reference=True,
-               compute=_fid, default=("image",)),
+               (_col("fid", "Fréchet Inception Distance", False),), ("image", "voxels"), ("features",), stats_reference=True,
+               compute=_fid, default=("image", "voxels")),
     MetricSpec("kid", "Kernel distance: unbiased MMD² with a cubic polynomial kernel, mean over random subsets "
-               "(Bińkowski et al. 2018)", (_col("kid", "Kernel Inception Distance", False),), ("image",), ("features",),
-               params={"subsets": 100, "max_subset_size": 1000}, compute=_kid, default=("image",)),
+               "(Bińkowski et al. 2018)", (_col("kid", "Kernel Inception Distance", False),), ("image", "voxels"), ("features",),
+               params={"subsets": 100, "max_subset_size": 1000}, compute=_kid, default=("image", "voxels")),
     MetricSpec("is", "Inception Score: exp of the mean KL between per-sample and marginal class predictions "
-               "(Salimans et al. 2016)", (_col("is", "Inception Score", True),), ("image",), ("probabilities",),
-               stats_reference=True, params={"splits": 10}, compute=_is, default=("image",)),
+               "(Salimans et al. 2016)", (_col("is", "Inception Score", True),), ("image", "voxels"), ("probabilities",),
+               stats_reference=True, params={"splits": 10}, compute=_is, default=("image", "voxels")),
     MetricSpec("prdc", "Precision/recall (Kynkäänniemi et al. 2019), density/coverage (Naeem et al. 2020) in feature space",
                (_col("precision", "Fraction of generated samples inside the real data's k-NN manifold", True),
                 _col("recall", "Fraction of real samples inside the generated data's k-NN manifold", True),
                 _col("density", "Mean number of real k-NN balls containing a generated sample, over k", True),
                 _col("coverage", "Fraction of real samples whose k-NN ball contains a generated sample", True)),
-               ("image",), ("features",), params={"k": 5}, compute=_prdc, default=("image",)),
+               ("image", "voxels"), ("features",), params={"k": 5}, compute=_prdc, default=("image", "voxels")),
     MetricSpec("parzen", "Parzen-window (Gaussian KDE) log-likelihood of test data under the samples, nats "
                "(Goodfellow et al. 2014)", (_col("parzen", "Parzen log-likelihood, nats", True),),
                ("image", "points"), {"image": ("pixels",), "points": ("points",)}, needs_dataset=True,
@@ -476,7 +476,8 @@ for _spec in (
                (_col("modes", "Number of modes the samples cover", True),
                 _col("high_quality", "Fraction of 2-D samples within 3 standard deviations of a mode", True),
                 _col("mode_kl", "KL(model's histogram over modes ‖ uniform or reference histogram), nats", False)),
-               ("image", "points"), {"image": ("probabilities",), "points": ("points",)}, needs_dataset=True,
+               ("image", "points", "voxels"), {"image": ("probabilities",), "points": ("points",),
+                                               "voxels": ("probabilities",)}, needs_dataset=True,
                compute=_modes, check=_modes_check, default=("points",)),
     MetricSpec("memorized", "Share of generated samples nearer a training sample (pixel/coordinate L2) than the 5th "
                "percentile of held-out real samples' distances to the training set; ~0.05 for fresh samples",
@@ -486,7 +487,7 @@ for _spec in (
                needs_dataset=True, params={"percentile": 5.0, "n_examples": 6, "k_examples": 3},
                compute=_memorized, check=_memorized_check),
     MetricSpec("fid_inf", "FID extrapolated to infinitely many samples by a linear fit against 1/N (Chong & Forsyth 2020)",
-               (_col("fid_inf", "FID∞", False),), ("image",), ("features",), compute=_fid_inf),
+               (_col("fid_inf", "FID∞", False),), ("image", "voxels"), ("features",), compute=_fid_inf),
     MetricSpec("psnr", "Peak signal-to-noise ratio of a model's outputs against their targets, dB (options: "
                "y_channel scores BT.601 luma, crop_border cuts pixels from each side, as SR papers do)",
                (_col("psnr", "PSNR, dB", True),), ("image",), ("pairs",), needs_dataset=True,

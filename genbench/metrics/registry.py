@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "genbench.metrics"
 
-DATA_KINDS = ("image", "points")
+DATA_KINDS = ("image", "points", "voxels")
 # What a metric may ask the evaluation pass for:
 #   features       extractor features of generated and real samples
 #   probabilities  the extractor's class probabilities of generated samples
@@ -99,7 +99,7 @@ class MetricInputs:
     """What one evaluation pass gathered, handed to every ``compute``: a metric reads the fields
     its declared inputs name (None where nothing of that kind was gathered)."""
 
-    kind: str  # "image" or "points"
+    kind: str  # "image", "points" or "voxels"
     seed: int = 0  # seeds every random choice a metric makes (subsets, bootstrap)
     device: Any = None  # torch device the metric library computes on
     bootstrap: int = 0  # FID bootstrap resamples asked for (0: none)
@@ -182,7 +182,7 @@ def metric_of_column(column: str) -> MetricSpec | None:
     return METRICS[COLUMNS.owner(column)] if column in COLUMNS else None
 
 
-KIND_WORDS = {"image": "images", "points": "2-D points"}
+KIND_WORDS = {"image": "images", "points": "2-D points", "voxels": "voxels"}
 
 
 def unavailable(name: str, kind: str, *, dataset=None, reference: str = "dataset") -> str | None:

@@ -166,6 +166,12 @@ def _figures(run_dir: Path, results: list[dict], dataset: str) -> list[dict]:
                 card["image_width"] = 2 * int.from_bytes(png[16:20], "big")  # PNG IHDR width
             elif samples.ndim == 2 and samples.shape[1] == 2:
                 card["scatter"] = scatter_svg(samples, r.get("mode_means"), title=f"{label} samples")
+            elif samples.ndim == 5:  # voxels: shaded isometric views, as 3D-GAN's figures show shapes
+                from genbench.report.voxels import voxel_grid_png
+
+                png = voxel_grid_png(samples)
+                card["image"] = data_uri(png)
+                card["image_width"] = int.from_bytes(png[16:20], "big")
         except (OSError, KeyError, ValueError) as exc:
             log.warning("%s: no sample figure (%s)", label, exc)
             card["error"] = f"samples unavailable: {exc}"

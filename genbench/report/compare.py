@@ -57,6 +57,11 @@ def _samples(run, dataset: str, label: str) -> dict | None:
         return {"image": data_uri(png), "width": 2 * int.from_bytes(png[16:20], "big"), "seed": rs[0]["job"]["seed"]}
     if s.ndim == 2 and s.shape[1] == 2:
         return {"scatter": scatter_svg(s, rs[0].get("mode_means"), size=220), "seed": rs[0]["job"]["seed"]}
+    if s.ndim == 5:  # voxels: isometric views (genbench.report.voxels)
+        from genbench.report.voxels import voxel_grid_png
+
+        png = voxel_grid_png(s, max_shapes=9, cols=3)
+        return {"image": data_uri(png), "width": int.from_bytes(png[16:20], "big"), "seed": rs[0]["job"]["seed"]}
     return None
 
 

@@ -1,7 +1,8 @@
 """What every sample source has in common: turning whatever the user has into contract form.
 
 Contract form is what the rest of genbench consumes: ``uint8`` images ``N×C×H×W`` (C = 1 or
-3) or ``float32`` 2-D points ``N×2``. Converting is where silent mistakes happen (a float
+3), ``float32`` 2-D points ``N×2``, or ``uint8`` voxel occupancy ``N×1×D×H×W`` (0 = empty, 255 =
+occupied; a 5-D array is voxels and only ``N×1×D×H×W`` is accepted). Converting is where silent mistakes happen (a float
 array in [-1, 1] read as [0, 1], an ``N×H×W×C`` array read as ``N×C×H×W``), so this module
 refuses to guess: ambiguous layouts and float images without a declared range are errors.
 """
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 ValueRange = tuple[float, float]
 VALUE_RANGES: tuple[ValueRange, ...] = ((0.0, 1.0), (-1.0, 1.0))
-Kind = Literal["image", "points"]
+Kind = Literal["image", "points", "voxels"]
 
 # A float image whose values leave the declared range by more than this fraction of the range's
 # width was almost certainly given the wrong range (e.g. [-1, 1] data declared as [0, 1], or
@@ -95,11 +96,11 @@ def parse_resize(resize) -> tuple[int, int] | None:
 class Layout:
     """How a raw array's axes map to contract form."""
 
-    name: Literal["NHW", "NCHW", "NHWC", "points"]
+    name: Literal["NHW", "NCHW", "NHWC", "points", "NCDHW"]
 
     @property
     def kind(self) -> Kind:
-        return "points" if self.name == "points" else "image"
+        return {"points": "points", "NCDHW": "voxels"}.get(self.name, "image")
 
 
 def detect_layout(shape: tuple[int, ...], dtype: np.dtype, where: str) -> Layout:
@@ -144,8 +145,13 @@ def detect_layout(shape: tuple[int, ...], dtype: np.dtype, where: str) -> Layout
             f"{where}: array of shape {shape} has no channel axis of size 1 or 3 "
             "(expected N×C×H×W or N×H×W×C; RGBA images must have their alpha channel dropped)"
         )
+    if len(shape) == 5:
+        if shape[1] != 1 or min(shape[2:]) < 2:
+            raise GenbenchError(f"{where}: a 5-D array must be voxels N×1×D×H×W (one occupancy channel), got shape {shape}")
+        return Layout("NCDHW")
     raise GenbenchError(
-        f"{where}: array of shape {shape} is neither points (N×2) nor images (N×H×W, N×C×H×W, N×H×W×C)"
+        f"{where}: array of shape {shape} is neither points (N×2) nor images (N×H×W, N×C×H×W, N×H×W×C) "
+        "nor voxels (N×1×D×H×W)"
     )
 
 
@@ -187,6 +193,8 @@ class Converter:
             if resize is not None:
                 raise GenbenchError(f"{where}: these are 2-D points (N×2 floats); resize applies only to images")
             return
+        if layout.kind == "voxels" and resize is not None:
+            raise GenbenchError(f"{where}: these are voxels (N×1×D×H×W); resize applies only to images")
         if self.is_float:
             if value_range is None:
                 raise GenbenchError(
@@ -208,7 +216,7 @@ class Converter:
 
     def __call__(self, raw) -> np.ndarray:
         x = _to_numpy(raw)
-        if x.ndim != {"points": 2, "NHW": 3}.get(self.layout.name, 4):
+        if x.ndim != {"points": 2, "NHW": 3, "NCDHW": 5}.get(self.layout.name, 4):
             raise GenbenchError(f"{self.where}: batch of shape {x.shape} does not have the layout {self.layout.name} of the first batch")
         if self.layout.kind == "points":
             x = np.asarray(x, dtype=np.float32)
@@ -267,7 +275,7 @@ class Converter:
 
     def describe(self) -> dict:
         d = {"layout": self.layout.name}
-        if self.kind == "image":
+        if self.kind in ("image", "voxels"):
             d["value_range"] = list(self.value_range) if self.value_range else None
             d["quantization"] = "floor(clip((x - lo) / (hi - lo), 0, 1) * 255 + 0.5)" if self.is_float else None
             d["resize"] = list(self.resize) if self.resize else None
@@ -341,7 +349,7 @@ def check_count(n, batch_size, n_available: int | None, where: str) -> tuple[int
 class SampleSource(ABC):
     """Samples in contract form, batch by batch.
 
-    ``kind`` is ``"image"`` or ``"points"``; ``n_available`` is the number of stored samples, or
+    ``kind`` is ``"image"``, ``"points"`` or ``"voxels"``; ``n_available`` is the number of stored samples, or
     None for generators (which can make any number). ``batches(n, batch_size, seed)`` yields
     contract-form batches of at most ``batch_size`` and ``n`` samples in total; stored samples
     are taken in order (the first ``n``; the seed is not used), generators draw their latents

@@ -22,7 +22,7 @@ def test_registry_lists_the_eight_models_with_papers():
         assert info.name == name and info.paper and set(info.kinds) == {"image", "points"}
         assert info.can_translate == (name in ("ae", "vae", "aae"))
         assert info.conditioning == ("class" if name == "cgan" else "none")
-    with pytest.raises(GenbenchError, match="unknown model 'nope'.*available: aae"):
+    with pytest.raises(GenbenchError, match="unknown model 'nope'.*available: 3dgan, aae"):
         baselines.get_spec("nope")
 
 

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_known_extractors_are_listed_with_descriptions():
-    assert set(EXTRACTORS) == {"inception-v3-fid", "mnist-classifier"}
+    assert set(EXTRACTORS) == {"inception-v3-fid", "mnist-classifier", "shapes3d-classifier"}
     assert all(name == spec.name and len(spec.description) > 20 for name, spec in EXTRACTORS.items())
 
 
@@ -138,7 +138,7 @@ def test_broken_or_clashing_extractor_plugins_only_warn(plugins, caplog):
             clash=("CLASH", ExtractorSpec("mnist-classifier", "tries to replace a built-in", MeanColour)))
     with caplog.at_level(logging.WARNING, logger="genbench.registry"):
         assert get_extractor("mnist-classifier").identity.name == "mnist-classifier"  # the built-in
-    assert list(EXTRACTORS) == ["inception-v3-fid", "mnist-classifier"]
+    assert list(EXTRACTORS) == ["inception-v3-fid", "mnist-classifier", "shapes3d-classifier"]
     text = caplog.text
     assert "could not load extractor plug-in 'boom'" in text and "plug-in bug" in text
     assert "could not load extractor plug-in 'notaspec'" in text and "not a genbench.features.ExtractorSpec" in text
