@@ -921,7 +921,7 @@ def _standard_error(m: MetricResult, n: int) -> MetricResult:
 
 def _per_image(column: str) -> bool:
     """Columns that are a mean over images (their std is the spread over images)."""
-    return column in ("psnr", "ssim", "l1", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr")
+    return column in ("psnr", "ssim", "l1", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr", "lpips")
 
 
 def _config_dict(config: Any) -> dict:

@@ -575,6 +575,12 @@ def _apply_profile(c: _Checker, praw: Any, key: str, reg: Registries, base: _Res
 
 def _check_metric_kinds(c: _Checker, reg: Registries, r: _Resolved) -> None:
     """A metric that cannot score a dataset's kind of data fails now, not after training."""
+    for i, m in enumerate(r.evaluation.metrics):  # e.g. lpips without its weights on this machine
+        spec = METRICS.get(m)
+        why = spec.requires() if spec is not None and spec.requires is not None else None
+        if why is not None:
+            key = f"{r.metrics_key}[{i}]" if r.metrics_key.endswith("metrics") else r.metrics_key
+            raise c.loc.error(key, f"metric {m!r} cannot run on this machine: {why}")
     if reg.dataset_kinds is None:
         return
     for d in r.datasets:

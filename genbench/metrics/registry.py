@@ -62,6 +62,9 @@ class MetricSpec:
     compute: Callable[..., list] | None = None
     # check(kind, dataset) -> None, or why this dataset cannot be scored (called before anything runs)
     check: Callable[[str, Any], str | None] | None = None
+    # requires() -> None, or why this machine cannot compute it at all (weights absent): asked when a
+    # suite or command is validated, so a listed metric fails before anything runs, not after training
+    requires: Callable[[], str | None] | None = None
     default: tuple[str, ...] = ()  # kinds for which it is in evaluate's default set
 
     def __post_init__(self) -> None:
@@ -172,6 +175,8 @@ def unavailable(name: str, kind: str, *, dataset=None, reference: str = "dataset
     spec = get_metric(name)
     if kind not in spec.kinds:
         return f"it scores {' and '.join(KIND_WORDS[k] for k in spec.kinds)}, and these are {KIND_WORDS[kind]}"
+    if spec.requires is not None and (why := spec.requires()) is not None:
+        return why
     if reference == "stats" and not spec.stats_reference:
         enough = ", ".join(m for m, s in METRICS.items() if s.stats_reference)
         return (f"a statistics file holds only mu and sigma, which is enough for {enough}; use a dataset "
