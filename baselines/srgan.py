@@ -15,7 +15,8 @@ maps, rescaled by 1/12.75 as the paper does to match the MSE's scale; needs the 
 ``genbench.features.vgg``, and is refused up front without them).
 
 Without ``init_from``: the 'full' profile refuses to train (the paper's SRGAN needs a trained
-SRResNet: train ``srresnet`` first and pass ``--set init_from=DIR``). The 'quick' profile instead
+SRResNet: train ``srresnet`` first and pass ``--set init_from=DIR``; in a suite,
+``init_from: srresnet`` hands it the suite's srresnet job's checkpoint). The 'quick' profile instead
 pre-trains G with MSE inside the same run for ``pretrain_steps`` steps (at ``pretrain_lr`` with
 its step decay: SRResNet's quick settings, so the phase reproduces an srresnet quick run) and then trains adversarially (one Adam for G across both phases,
 where the paper starts SRGAN with a fresh one); both are recorded in the config, and
