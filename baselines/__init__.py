@@ -65,6 +65,16 @@ def check_config(name: str, dataset: Dataset, config: BaseConfig) -> None:
     configs.check_size(config)
 
 
+def check_init_source(name: str, config: BaseConfig, source_name: str, source_config: BaseConfig) -> None:
+    """Refuse a suite's ``init_from`` that model ``name`` cannot start from: another model, or one
+    of another architecture (before anything trains)."""
+    spec = get_spec(name)
+    if source_name not in spec.init_sources:
+        starts = ", ".join(spec.init_sources) or "nothing (it has no init_from)"
+        raise GenbenchError(f"{name} cannot start from a {source_name} checkpoint; it can start from: {starts}")
+    spec.check_init_source(config, source_name, source_config)
+
+
 def has_checkpoint(directory: str | Path) -> bool:
     """Whether ``directory`` holds a checkpoint that ``train`` would resume."""
     return checkpoint.exists(directory)
@@ -84,4 +94,4 @@ def load(checkpoint_dir: str | Path, *, device: str | torch.device | None = None
     return load_trained(get_spec(record.get("model", "?")), checkpoint_dir, record, tensors, device)
 
 
-__all__ = ["MODELS", "ENTRY_POINT_GROUP", "check_config", "has_checkpoint", "default_config", "train", "load", "get_spec"]
+__all__ = ["MODELS", "ENTRY_POINT_GROUP", "check_config", "check_init_source", "has_checkpoint", "default_config", "train", "load", "get_spec"]

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -77,6 +78,22 @@ class SPADEConfig(ImageConditionConfig):
                 raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
         if self.n_up < 0 or self.lambda_fm < 0:
             raise ValueError("n_up and lambda_fm must be >= 0")
+
+
+def check_label_maps(dataset, config: SPADEConfig) -> None:
+    """SPADE synthesises an image from a semantic label map: inputs that are not one (edges,
+    photos) are refused before training, naming the dataset and what the model needs."""
+    inputs = dataset.split("train").inputs
+    levels = np.arange(config.label_classes, dtype=np.int64) * config.label_step
+    need = (f"spade needs one-channel uint8 label maps (class k+1 at grey level (k+1)·{config.label_step}, "
+            f"background 0; e.g. mnist-labels)")
+    if inputs.ndim != 4 or inputs.shape[1] != 1 or inputs.dtype != np.uint8:
+        raise GenbenchError(f"{need}, but dataset {dataset.name!r} has {inputs.dtype} inputs of shape "
+                            f"{'×'.join(map(str, inputs.shape[1:]))}")
+    stray = np.setdiff1d(np.unique(inputs), levels)
+    if stray.size:
+        raise GenbenchError(f"{need}, but dataset {dataset.name!r} has inputs with {stray.size} other grey "
+                            f"level(s) (e.g. {int(stray[-1])}): they are not label maps")
 
 
 def decode_labels(cond: torch.Tensor, config: SPADEConfig) -> torch.Tensor:
@@ -231,6 +248,11 @@ class SPADESpec(ModelSpec):
     image_range = "tanh"
     conditioning = "image"
     pairing = "paired"
+
+    def default_config(self, dataset, profile: str = "quick") -> SPADEConfig:
+        config = super().default_config(dataset, profile)
+        check_label_maps(dataset, config)
+        return config
 
     def profile_values(self, kind: str, profile: str) -> dict:
         if profile == "quick":

@@ -122,6 +122,13 @@ class ModelSpec:
     # Sampling with a truncation ψ in (0, 1] (StyleGAN, BigGAN): the config has a field
     # ``truncation_psi`` (1.0 = no truncation) that ``generate`` reads.
     supports_truncation: ClassVar[bool] = False
+    # Models whose trained checkpoint can start this one's training (a suite's ``init_from``; the
+    # config then has a field ``init_from`` the runner sets to that checkpoint's directory).
+    init_sources: ClassVar[tuple[str, ...]] = ()
+
+    def check_init_source(self, config: BaseConfig, source_model: str, source_config: BaseConfig) -> None:
+        """Raise GenbenchError when ``config`` cannot start from a ``source_model`` checkpoint
+        trained with ``source_config`` (checked at suite validation, before either trains)."""
 
     @property
     def can_translate(self) -> bool:

@@ -15,7 +15,8 @@ maps, rescaled by 1/12.75 as the paper does to match the MSE's scale; needs the 
 ``genbench.features.vgg``, and is refused up front without them).
 
 Without ``init_from``: the 'full' profile refuses to train (the paper's SRGAN needs a trained
-SRResNet: train ``srresnet`` first and pass ``--set init_from=DIR``). The 'quick' profile instead
+SRResNet: train ``srresnet`` first and pass ``--set init_from=DIR``; in a suite,
+``init_from: srresnet`` hands it the suite's srresnet job's checkpoint). The 'quick' profile instead
 pre-trains G with MSE inside the same run for ``pretrain_steps`` steps (at ``pretrain_lr`` with
 its step decay: SRResNet's quick settings, so the phase reproduces an srresnet quick run) and then trains adversarially (one Adam for G across both phases,
 where the paper starts SRGAN with a fresh one); both are recorded in the config, and
@@ -110,6 +111,19 @@ class SRGANSpec(SRResNetSpec):
     name = "srgan"
     paper = "Ledig et al. 2017, Photo-Realistic Single Image Super-Resolution Using a GAN (SRGAN)"
     config_class = SRGANConfig
+    init_sources = ("srresnet",)
+
+    def check_init_source(self, config: SRGANConfig, source_model: str, source_config: SRResNetConfig) -> None:
+        """A suite's init_from: the srresnet's generator must be this one's, and it replaces the
+        in-run pre-training (which the quick profile otherwise does)."""
+        problem = _generator_mismatch(config, source_config.to_dict())
+        if problem:
+            raise GenbenchError(f"srgan: the srresnet it starts from has {problem}")
+        if config.pretrain_steps:
+            raise GenbenchError(f"srgan: starting from a trained srresnet replaces the in-run pre-training; "
+                                f"set pretrain_steps: 0 (it is {config.pretrain_steps})")
+        if config.init_from:
+            raise GenbenchError("srgan: the suite's init_from gives the checkpoint; drop the init_from override")
 
     def profile_values(self, kind: str, profile: str) -> dict:
         if profile == "quick":
@@ -148,11 +162,9 @@ class SRGANSpec(SRResNetSpec):
         record, tensors = checkpoint.read(directory)
         if record.get("model") != "srresnet":
             raise GenbenchError(f"srgan: init_from {directory} holds a {record.get('model')!r} checkpoint, not srresnet")
-        theirs = record["config"]
-        for key in ("channels", "n_blocks", "data_shape", "cond_shape"):
-            mine = list(getattr(config, key)) if isinstance(getattr(config, key), tuple) else getattr(config, key)
-            if theirs.get(key) != mine:
-                raise GenbenchError(f"srgan: init_from {directory} has {key}={theirs.get(key)!r}, this config {mine!r}")
+        problem = _generator_mismatch(config, record["config"])
+        if problem:
+            raise GenbenchError(f"srgan: init_from {directory} has {problem}")
         weights = {k[len("G."):]: v for k, v in tensors.items() if k.startswith("G.")}
         try:
             generator.load_state_dict(weights, strict=True)
@@ -191,6 +203,16 @@ class SRGANSpec(SRResNetSpec):
         opts["G"].step()
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "loss_content": content.detach(),
                 "loss_adv": adversarial.detach()}
+
+
+def _generator_mismatch(config: SRGANConfig, theirs: dict) -> str | None:
+    """How an srresnet config (a dict, as its checkpoint records it) differs from ``config``'s G."""
+    for key in ("channels", "n_blocks", "data_shape", "cond_shape"):
+        mine = list(getattr(config, key)) if isinstance(getattr(config, key), tuple) else getattr(config, key)
+        ours = list(theirs.get(key)) if isinstance(theirs.get(key), tuple) else theirs.get(key)
+        if ours != mine:
+            return f"{key}={ours!r}, this config {mine!r}"
+    return None
 
 
 SPEC = SRGANSpec()

@@ -90,6 +90,9 @@ def pair_metric_specs(metrics, protocol: PairProtocol) -> list[tuple[registry.Me
         if spec.inputs_for("image") != ("pairs",) or spec.compute is None:
             raise GenbenchError(f"metric {name!r} does not score an output against its target; paired images "
                                 f"are scored with {', '.join(pair_names)} (FID of a folder: --reference FOLDER)")
+        why = spec.requires() if spec.requires is not None else None
+        if why is not None:  # e.g. lpips without its weights: refused before any image is read
+            raise GenbenchError(f"metric {name!r} cannot run on this machine: {why}")
         params = dict(spec.params)
         for key in ("y_channel", "crop_border"):
             value = getattr(protocol, key)

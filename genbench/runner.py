@@ -15,7 +15,9 @@ own logic is testable with fakes in milliseconds.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import logging
@@ -397,7 +399,15 @@ class Runner:
             translation_split(ds, self.suite.evaluation.split)  # no inputs to translate: fail now
         default = self.backend.default_config(spec.model, ds, self.suite.profile)
         config = apply_overrides(default, dict(spec.overrides), f"{self.suite.path}: models[{spec.label}].overrides")
-        return {"config": config, "steps": spec.steps if spec.steps is not None else self.suite.steps}
+        resolved = {"config": config, "steps": spec.steps if spec.steps is not None else self.suite.steps}
+        if spec.init_from is not None:  # the source's own resolution rides along: the job trains it first
+            source = self.suite.model(spec.init_from)
+            if not any(f.name == "init_from" for f in dataclasses.fields(config)):
+                raise GenbenchError(f"{self.suite.path}: model {spec.label!r} ({spec.model}) has no init_from "
+                                    f"setting, so it cannot start from {source.label!r}")
+            resolved["init_from"] = {"label": source.label, "model": source.model,
+                                     "resolved": self._resolve(Job(job.dataset, source.label, source.model, job.seed))}
+        return resolved
 
     # ---- the run
 
@@ -508,26 +518,39 @@ class Runner:
     # ---- the cached step: every step of a job goes through here
 
     def _step(self, outcome: JobOutcome, job: Job, name: str, payload: dict,
-              compute: Callable[[Path | None], dict], artifact: str | None = None) -> dict:
+              compute: Callable[[Path | None], dict], artifact: str | None = None, shared: bool = False) -> dict:
         """Key → hit test → compute → atomic write → bookkeeping, for one step of a job.
 
         The step's record ``NAME-KEY16.json`` (its key, what ``compute`` returned, its wall time)
         is written last, after ``compute`` has atomically written the step's ``artifact`` (a
         file or directory named by the pattern with the key, passed to ``compute``). So a record
         with the right key means the step is finished; anything else is computed again.
+
+        ``shared``: another job may compute the same step at the same time (a training step that
+        a suite's ``init_from`` makes another model start from). An flock on ``.NAME-KEY16.lock``
+        (per open file, so it excludes threads as well as processes and nodes) lets one compute it
+        while the other waits, then finds the record and reuses it.
         """
         key = step_key(name, payload)
         jdir = self.job_dir(job)
         path = jdir / artifact.format(key[:16]) if artifact else None
         record_path = jdir / f"{name}-{key[:16]}.json"
-        record = _readable_json(record_path)
-        if isinstance(record, dict) and record.get("key") == key and (path is None or path.exists()):
+
+        def finished() -> dict | None:
+            record = _readable_json(record_path)
+            ok = isinstance(record, dict) and record.get("key") == key and (path is None or path.exists())
+            return record if ok else None
+
+        if (record := finished()) is not None:
             return record
-        t = time.perf_counter()
-        body = compute(path)
-        record = jsonable({"key": key, **body, "wall_time_s": time.perf_counter() - t})
-        atomic.write_json(record_path, record)
-        outcome.ran.append(name)
+        with _step_lock(jdir / f".{name}-{key[:16]}.lock") if shared else contextlib.nullcontext():
+            if shared and (record := finished()) is not None:
+                return record  # the other job computed it while this one waited
+            t = time.perf_counter()
+            body = compute(path)
+            record = jsonable({"key": key, **body, "wall_time_s": time.perf_counter() - t})
+            atomic.write_json(record_path, record)
+        outcome.ran.append(name if job == outcome.job else f"{name} {job.label}")
         return record
 
     # ---- model job: train → sample → (reconstruct) → evaluate
@@ -537,10 +560,8 @@ class Runner:
         spec = self.suite.model(job.label)
         ev = self.suite.evaluation
         fp = ds.fingerprint.to_dict()
-        config = resolved["config"]
-
-        train_payload = {"model": spec.model, "config": _config_dict(config), "steps": resolved["steps"],
-                         "seed": job.seed, "dataset": fp}
+        train_payload, config, started_from = self._training(outcome, job, resolved)
+        resolved = {**resolved, "config": config}
         curve = self._checkpoint_curve(outcome, job, resolved, train_payload)
 
         def train(out_dir: Path) -> dict:
@@ -552,7 +573,7 @@ class Runner:
             return {"checkpoint": os.path.relpath(ckpt, self.out_dir),
                     **({"resumed_from_step": curve[-1]["step"]} if resumed else {})}
 
-        trained = self._step(outcome, job, "train", train_payload, train, artifact="train-{}")
+        trained = self._step(outcome, job, "train", train_payload, train, artifact="train-{}", shared=True)
         ckpt = self.out_dir / trained["checkpoint"]
 
         sampled, samples_path, evaluated = self._outputs_and_evaluate(outcome, job, ckpt, trained["key"], ds, spec)
@@ -594,7 +615,8 @@ class Runner:
                                                           self.out_dir), "figures": figures["figures"]}}
                if figures and figures["figures"] else {}),
             "model": spec.model,
-            "config": _config_dict(config),
+            "config": train_payload["config"],
+            **({"init_from": started_from} if started_from else {}),
             "overrides": dict(spec.overrides),
             "steps": resolved["steps"],
             "checkpoint": os.path.relpath(ckpt, self.out_dir),
@@ -645,6 +667,38 @@ class Runner:
         return self._step(outcome, job, "figures", {"train": train_key, "split": split, "seed": job.seed,
                                                     "dataset": ds.fingerprint.to_dict()},
                           draw, artifact="figures-{}.npz")
+
+    def _training(self, outcome: JobOutcome, job: Job, resolved: dict) -> tuple[dict, Any, dict | None]:
+        """The train step's key payload, the config to train with, and what training starts from.
+
+        A model with a suite ``init_from`` first gets its source's trained checkpoint (same dataset
+        and seed) through the source's own cached train step, in the source's job directory and
+        under its key: whichever job gets there first trains it, the other waits and reuses it.
+        The source's train key is part of this model's key (retraining the source retrains this
+        model); the checkpoint's path is not (a run directory may move)."""
+        config = resolved["config"]
+        payload = {"model": self.suite.model(job.label).model, "config": _config_dict(config),
+                   "steps": resolved["steps"], "seed": job.seed, "dataset": self.dataset(job.dataset).fingerprint.to_dict()}
+        source = resolved.get("init_from")
+        if source is None:
+            return payload, config, None
+        source_job = Job(job.dataset, source["label"], source["model"], job.seed)
+        source_payload, source_config, _ = self._training(outcome, source_job, source["resolved"])
+        ds = self.dataset(job.dataset)
+
+        def train_source(out_dir: Path) -> dict:
+            log.info("training %s (%s starts from it) on %s (seed %d) in %s", source["label"], job.label,
+                     job.dataset, job.seed, out_dir)
+            ckpt = self.backend.train(source["model"], ds, out_dir=out_dir, config=source_config,
+                                      steps=source["resolved"]["steps"], seed=job.seed, device=self.device,
+                                      progress=self.progress)
+            return {"checkpoint": os.path.relpath(ckpt, self.out_dir)}
+
+        trained = self._step(outcome, source_job, "train", source_payload, train_source, artifact="train-{}",
+                             shared=True)
+        payload["init_from"] = {"label": source["label"], "model": source["model"], "train": trained["key"]}
+        started_from = {**payload["init_from"], "job": source_job.id, "checkpoint": trained["checkpoint"]}
+        return payload, dataclasses.replace(config, init_from=str(self.out_dir / trained["checkpoint"])), started_from
 
     def _checkpoint_curve(self, outcome: JobOutcome, job: Job, resolved: dict, train_payload: dict) -> list[dict]:
         """Metric curves (``evaluation.every``): train to each intermediate step in turn, each run
@@ -897,6 +951,18 @@ def _quiet(_: str) -> None:
     pass
 
 
+@contextlib.contextmanager
+def _step_lock(path: Path):
+    """Exclusive, blocking flock on ``path`` (the kernel drops it if the holder dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor of the open file releases the lock
+
+
 def _protocol(ev: Evaluation) -> dict:
     """The parts of the evaluation protocol that change generated-sample numbers."""
     return {"n": ev.n, "split": ev.split, "extractor": ev.extractor, "metrics": list(ev.sample_metrics),
@@ -948,7 +1014,7 @@ def _standard_error(m: MetricResult, n: int) -> MetricResult:
 
 def _per_image(column: str) -> bool:
     """Columns that are a mean over images (their std is the spread over images)."""
-    return column in ("psnr", "ssim", "l1", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr")
+    return column in ("psnr", "ssim", "l1", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr", "lpips")
 
 
 def _config_dict(config: Any) -> dict:

@@ -130,9 +130,13 @@ class ModelSpec:
     model: str  # baseline name in baselines.MODELS
     overrides: Mapping[str, Any] = field(default_factory=dict)
     steps: int | None = None  # None: the suite's (profile's) train steps
+    # label of the model in this suite whose trained checkpoint (same dataset and seed) starts this
+    # one's training, e.g. srgan from srresnet; the runner trains (or reuses) it first
+    init_from: str | None = None
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "model": self.model, "overrides": dict(self.overrides), "steps": self.steps}
+        return {"label": self.label, "model": self.model, "overrides": dict(self.overrides), "steps": self.steps,
+                "init_from": self.init_from}
 
 
 @dataclass(frozen=True)
@@ -348,7 +352,7 @@ def _join(key: str, k: str) -> str:
 
 
 _TOP_KEYS = ("name", "description", "dataset", "datasets", "seeds", "steps", "models", "evaluation", "profiles", "rank_by")
-_MODEL_KEYS = ("model", "label", "overrides", "steps")
+_MODEL_KEYS = ("model", "label", "overrides", "steps", "init_from")
 _EVAL_KEYS = ("n", "split", "real_split", "extractor", "metrics", "batch_size", "n_reconstruct", "bootstrap", "every",
               "sr_mode", "params")
 _PROFILE_KEYS = ("dataset", "datasets", "seeds", "steps", "evaluation", "models")
@@ -378,6 +382,9 @@ class Registries:
     # (srN:*) → one per folder found under the data root (maybe none), a family member
     # (folder:PATH?size=N) → itself; None: check the entry against ``datasets``.
     resolve_dataset: Callable[[str], tuple[str, ...] | None] | None = None
+    # check_init_source(model, config, source_model, source_config) raises GenbenchError when the
+    # model cannot start from the source's checkpoint (a suite's init_from: another architecture).
+    check_init_source: Callable[[str, Any, str, Any], None] | None = None
 
     @classmethod
     def default(cls, data_root: str | None = None) -> "Registries":
@@ -407,7 +414,8 @@ class Registries:
 
         return cls(models=tuple(baselines.MODELS), datasets=tuple(DATASETS), extractors=tuple(EXTRACTORS),
                    dataset_kinds={name: info.kind for name, info in DATASETS.items()},
-                   default_config=default_config, check_config=check_config, resolve_dataset=resolve_dataset)
+                   default_config=default_config, check_config=check_config, resolve_dataset=resolve_dataset,
+                   check_init_source=baselines.check_init_source)
 
 
 @functools.lru_cache(maxsize=None)
@@ -512,7 +520,9 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
         overrides = c.overrides(m.get("overrides", {}), f"{key}.overrides")
         override_keys[label] = {k: f"{key}.overrides.{k}" for k in overrides}
         msteps = None if m.get("steps") is None else c.integer(m["steps"], f"{key}.steps", minimum=0)
-        models.append(ModelSpec(label=label, model=model, overrides=overrides, steps=msteps))
+        init_from = None if m.get("init_from") is None else c.string(m["init_from"], f"{key}.init_from")
+        models.append(ModelSpec(label=label, model=model, overrides=overrides, steps=msteps, init_from=init_from))
+    _check_init_labels(loc, models)
 
     evaluation = _evaluation(c, raw["evaluation"], "evaluation", reg, Evaluation())
     base = _Resolved(datasets, dkey, seeds, steps, models, override_keys, evaluation,
@@ -525,6 +535,7 @@ def parse_suite(text: str, path: str, profile: str = DEFAULT_PROFILE, *, registr
     for p, r in resolved.items():
         _check_metric_kinds(c, reg, r)
         _check_configs(c, reg, p, r)
+        _check_init_sources(c, reg, p, r)
     r = resolved[profile]
 
     rank_by = raw.get("rank_by", r.evaluation.columns[0])
@@ -628,12 +639,19 @@ def _apply_profile(c: _Checker, praw: Any, key: str, reg: Registries, base: _Res
         extra = c.overrides(mraw.get("overrides", {}), f"{mkey}.overrides")
         override_keys[label].update({k: f"{mkey}.overrides.{k}" for k in extra})
         msteps = c.integer(mraw["steps"], f"{mkey}.steps", minimum=0) if "steps" in mraw else spec.steps
-        models[i] = ModelSpec(label=spec.label, model=spec.model, overrides={**spec.overrides, **extra}, steps=msteps)
+        models[i] = ModelSpec(label=spec.label, model=spec.model, overrides={**spec.overrides, **extra}, steps=msteps,
+                              init_from=spec.init_from)
     return _Resolved(datasets, datasets_key, seeds, steps, models, override_keys, evaluation, metrics_key)
 
 
 def _check_metric_kinds(c: _Checker, reg: Registries, r: _Resolved) -> None:
     """A metric that cannot score a dataset's kind of data fails now, not after training."""
+    for i, m in enumerate(r.evaluation.metrics):  # e.g. lpips without its weights on this machine
+        spec = METRICS.get(m)
+        why = spec.requires() if spec is not None and spec.requires is not None else None
+        if why is not None:
+            key = f"{r.metrics_key}[{i}]" if r.metrics_key.endswith("metrics") else r.metrics_key
+            raise c.loc.error(key, f"metric {m!r} cannot run on this machine: {why}")
     if reg.dataset_kinds is None:
         return
     for d in r.datasets:
@@ -670,3 +688,41 @@ def _check_configs(c: _Checker, reg: Registries, profile: str, r: _Resolved) -> 
                 except GenbenchError as exc:
                     keys = list(r.override_keys[spec.label].values())
                     raise c.loc.error(keys[-1] if keys else f"models[{i}]", f"{exc} {context}") from None
+
+
+# --------------------------------------------------------------------------- init_from (one model starts from another's checkpoint)
+
+
+def _check_init_labels(loc: _Located, models: list[ModelSpec]) -> None:
+    """``init_from`` names another model of the suite, and following it never comes back."""
+    labels = {m.label: m for m in models}
+    for i, m in enumerate(models):
+        if m.init_from is None:
+            continue
+        key = f"models[{i}].init_from"
+        if m.init_from not in labels:
+            raise loc.error(key, f"no model labelled {m.init_from!r} in this suite; models: {', '.join(labels)}")
+        seen, at = [m.label], m.init_from
+        while at is not None:
+            if at in seen:
+                raise loc.error(key, f"init_from goes round in a cycle: {' -> '.join([*seen, at])}")
+            seen.append(at)
+            at = labels[at].init_from
+
+
+def _check_init_sources(c: _Checker, reg: Registries, profile: str, r: _Resolved) -> None:
+    """A model may start only from a checkpoint it can load (srgan: an srresnet of its own generator
+    architecture): refused now, not after the source has trained."""
+    if reg.default_config is None or reg.check_init_source is None:
+        return
+    specs = {m.label: m for m in r.models}
+    for d in r.datasets:
+        for i, spec in enumerate(r.models):
+            if spec.init_from is None:
+                continue
+            source = specs[spec.init_from]
+            try:
+                configs = [apply_overrides(reg.default_config(m.model, d, profile), m.overrides) for m in (spec, source)]
+                reg.check_init_source(spec.model, configs[0], source.model, configs[1])
+            except GenbenchError as exc:
+                raise c.loc.error(f"models[{i}].init_from", f"{exc} (dataset {d}, profile {profile})") from None

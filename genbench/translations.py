@@ -51,9 +51,9 @@ FIGURE_EXAMPLES = 8  # inputs (and targets) stored beside the outputs for the le
 PAIR_METRICS = ("psnr", "ssim", "l1")
 FEATURE_METRICS = ("fid", "kid", "prdc")
 TASK_METRICS = {
-    "sr": ("psnr", "ssim") + FEATURE_METRICS,  # the SR tables report PSNR/SSIM, not L1
-    "translation": PAIR_METRICS + FEATURE_METRICS + ("task_accuracy",),
-    "inpainting": PAIR_METRICS + ("hole",) + FEATURE_METRICS + ("task_accuracy",),
+    "sr": ("psnr", "ssim") + FEATURE_METRICS + ("lpips",),  # the SR tables report PSNR/SSIM, not L1
+    "translation": PAIR_METRICS + FEATURE_METRICS + ("task_accuracy", "lpips"),
+    "inpainting": PAIR_METRICS + ("hole",) + FEATURE_METRICS + ("task_accuracy", "lpips"),
     "unpaired": FEATURE_METRICS + ("task_accuracy", "inverse", "cycle_psnr", "source_only_accuracy"),
 }
 
@@ -248,7 +248,10 @@ class _Scorer:
                 self._run_each(name, **params)
             else:
                 self._run(name, self._inputs(pairs=(self.targets, tr.outputs)), **params)
-        elif name == "hole":
+        elif name in ("hole", "lpips"):  # lpips: whole images, every channel (optional: only where its weights are)
+            if name == "lpips" and s.sizes is not None:
+                self._run_each(name)
+                return
             self._run(name, self._inputs(pairs=(self.targets, tr.outputs)))
         elif name in FEATURE_METRICS:
             if s.sizes is not None:

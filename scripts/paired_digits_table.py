@@ -9,13 +9,17 @@ outputs against the digits' labels. The 'stroke mask' row of mnist-labels scores
 stroke mask drawn at 255 as the output: what a model adds over copying its input (its mean PSNR
 is infinite: one test digit of mnist-5k is purely 0/255, so the mask reproduces it exactly).
 
-    python scripts/paired_digits_table.py --work runs/paired [--seeds 0 1] [--spade]
+    python scripts/paired_digits_table.py --work runs/paired [--seeds 0 1] [--spade] [--steps N]
+
+``--steps N`` trains (or continues a finished checkpoint in --work, bit-exactly) to N steps
+instead of the quick profile's length; each row records its steps and training wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +45,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--spade", action="store_true", help="also train and score spade on mnist-labels")
+    parser.add_argument("--steps", type=int, default=None, help="train to this many steps (default: quick profile's)")
     args = parser.parse_args()
     extractor = get_extractor("mnist-classifier")
     runs = [("mnist-edges", "pix2pix", "pix2pix", {}), ("mnist-edges", "pix2pix", "L1-only U-Net", {"lambda_gan": 0.0})]
@@ -59,9 +64,15 @@ def main() -> None:
         for _, model, label, overrides in (r for r in runs if r[0] == name):
             for seed in args.seeds:
                 out_dir = args.work / f"{label.replace(' ', '_')}_seed{seed}"
-                baselines.train(model, ds, out_dir=out_dir, overrides=overrides, seed=seed, progress=False)
+                t = time.perf_counter()
+                baselines.train(model, ds, out_dir=out_dir, overrides=overrides, seed=seed, steps=args.steps,
+                                progress=False)
+                train_s = time.perf_counter() - t
                 outputs = baselines.load(out_dir, device="cpu").translate(test.inputs, seed=0)
-                rows.append({"dataset": name, "model": label, "seed": seed, **score(outputs, test, real, extractor)})
+                steps = json.loads((out_dir / "train_log.jsonl").read_text().strip().splitlines()[-1])["step"]
+                rows.append({"dataset": name, "model": label, "seed": seed, "steps": steps, "train_s": train_s,
+                             **score(outputs, test, real, extractor)})
+                print(json.dumps(rows[-1]), flush=True)
     for row in rows:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}))
 

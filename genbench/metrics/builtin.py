@@ -223,7 +223,7 @@ def _l1(x: MetricInputs) -> list[MetricResult]:
 
 
 # ---------------------------------------------------------------------------- image-to-image task metrics
-IMAGE_TO_IMAGE_METRICS = ("l1", "task_accuracy", "hole", "cycle_psnr", "inverse", "source_only_accuracy")
+IMAGE_TO_IMAGE_METRICS = ("l1", "task_accuracy", "hole", "cycle_psnr", "inverse", "source_only_accuracy", "lpips")
 # Scored by the image-to-image protocols (genbench.translations), which know what each output
 # should be: its target, its input's class, its hole. The task's classifier is the extractor.
 
@@ -555,3 +555,23 @@ for _spec in (
 ):
     register_metric(_spec)
 del _spec
+
+
+# LPIPS: optional, only where its weights are present (genbench.metrics.lpips says where they go).
+def _lpips(x: MetricInputs) -> list[MetricResult]:
+    from genbench.metrics.lpips import lpips_metric
+
+    return lpips_metric(x)
+
+
+def _lpips_requires() -> str | None:
+    from genbench.metrics.lpips import weights_problem
+
+    return weights_problem()
+
+
+register_metric(MetricSpec(
+    "lpips", "LPIPS (Zhang et al. 2018, VGG-16, v0.1) of outputs against their targets, mean over pairs; needs its "
+    "weights on this machine ($GENBENCH_LPIPS_WEIGHTS, $GENBENCH_VGG16_WEIGHTS), never downloaded",
+    (_col("lpips", "LPIPS vs target (VGG, v0.1)", False),), ("image",), ("pairs",), needs_dataset=True,
+    compute=_lpips, requires=_lpips_requires))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -34,12 +35,13 @@ _CHANNELS = (64, 128, 256, 512, 512)
 def find_weights() -> tuple[Path, Path]:
     """(lin layers, VGG-16 backbone) paths, or a GenbenchError saying where to put them."""
     lin = os.environ.get(LIN_ENV)
-    if not lin or not Path(lin).expanduser().is_file():
-        where = f"${LIN_ENV} points to {lin}, which is not a file" if lin else f"${LIN_ENV} is not set"
-        raise GenbenchError(f"LPIPS weights not found: {where}; point it to the lpips package's "
-                            "weights/v0.1/vgg.pth (genbench never downloads them), or use another distance")
     vgg_env = os.environ.get(VGG_ENV)
     vgg = Path(vgg_env).expanduser() if vgg_env else Path(torch.hub.get_dir()) / "checkpoints" / VGG_FILENAME
+    if not lin or not Path(lin).expanduser().is_file():
+        where = f"${LIN_ENV} points to {lin}, which is not a file" if lin else f"${LIN_ENV} is not set"
+        also = "" if vgg.is_file() else f"; its VGG-16 backbone ({VGG_FILENAME}) goes at {vgg} or ${VGG_ENV}"
+        raise GenbenchError(f"LPIPS weights not found: {where}; point it to the lpips package's "
+                            f"weights/v0.1/vgg.pth{also} (genbench never downloads them), or use another distance")
     if not vgg.is_file():
         raise GenbenchError(f"LPIPS backbone weights not found at {vgg}: put torchvision's {VGG_FILENAME} there "
                             f"or point ${VGG_ENV} to it (genbench never downloads them)")
@@ -85,3 +87,60 @@ class LPIPS(nn.Module):
 
 def load_lpips() -> LPIPS:
     return LPIPS(*find_weights())
+
+
+# ---------------------------------------------------------------------------- the `lpips` metric
+# Mean LPIPS of outputs against their targets (lower: perceptually closer), for paired image-to-
+# image outputs (suites' translation/SR/inpainting protocols, ``genbench eval OUT/ --targets HR/``).
+# Optional: scored only where the weights are present, and asked for by name.
+
+_LOADED: dict[tuple, LPIPS] = {}
+BATCH = 16  # pairs per forward pass: bounds memory on large images
+
+
+def weights_problem() -> str | None:
+    """Why LPIPS cannot be computed on this machine (its weights absent), or None."""
+    try:
+        find_weights()
+    except GenbenchError as exc:
+        return str(exc)
+    return None
+
+
+def _network(device) -> LPIPS:
+    """One network per weight files (by path, size and mtime) and device: hashing and loading
+    VGG-16 once per process, not once per image pair."""
+    paths = find_weights()
+    key = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths) + (str(device),)
+    if key not in _LOADED:
+        _LOADED[key] = LPIPS(*paths).to(device)
+    return _LOADED[key]
+
+
+def lpips_per_image(targets, outputs, device=None) -> tuple[np.ndarray, dict]:
+    """LPIPS of each (target, output) pair of uint8 N×C×H×W images, and the weights' identity."""
+    a, b = np.asarray(targets), np.asarray(outputs)
+    if a.dtype != np.uint8 or b.dtype != np.uint8 or a.shape != b.shape or a.ndim != 4 or a.shape[1] not in (1, 3):
+        raise ValueError(f"LPIPS scores uint8 N×C×H×W pairs with C = 1 or 3 of one shape, got {a.dtype} {a.shape} "
+                         f"and {b.dtype} {b.shape}")
+    if min(a.shape[2:]) < 16:
+        raise ValueError(f"LPIPS's VGG-16 needs images of at least 16×16 pixels, got {a.shape[2]}×{a.shape[3]}")
+    device = torch.device(device or "cpu")
+    net = _network(device)
+    values = []
+    with torch.no_grad():
+        for i in range(0, len(a), BATCH):
+            x0, x1 = (torch.from_numpy(v[i:i + BATCH]).to(device, torch.float32) / 127.5 - 1.0 for v in (a, b))
+            values.append(net(x0, x1).double().cpu().numpy())
+    return np.concatenate(values), dict(net.identity)
+
+
+def lpips_metric(x) -> list:
+    """The registry's compute: mean over pairs of LPIPS(target, output), std over pairs."""
+    from genbench.metrics.result import MetricResult
+
+    targets, outputs = x.pairs
+    values, identity = lpips_per_image(targets, outputs, x.device)
+    return [MetricResult("lpips", float(values.mean()), std=float(values.std()) if values.size > 1 else float("nan"),
+                         params={"n": int(values.size), "weights": identity, "input_range": "uint8 / 127.5 − 1",
+                                 "grey": "tiled to three channels", "pixels": "whole image, every channel"})]

@@ -64,6 +64,9 @@ class MetricSpec:
     compute: Callable[..., list] | None = None
     # check(kind, dataset) -> None, or why this dataset cannot be scored (called before anything runs)
     check: Callable[[str, Any], str | None] | None = None
+    # requires() -> None, or why this machine cannot compute it at all (weights absent): asked when a
+    # suite or command is validated, so a listed metric fails before anything runs, not after training
+    requires: Callable[[], str | None] | None = None
     default: tuple[str, ...] = ()  # kinds for which it is in evaluate's default set
     # check_params(params) -> None, or why these parameters (defaults merged with a suite's
     # evaluation.params) are invalid: called when a suite is loaded, before anything runs
@@ -195,6 +198,8 @@ def unavailable(name: str, kind: str, *, dataset=None, reference: str = "dataset
                 "the suite runner has: name it in a suite's evaluation.metrics and use genbench run")
     if kind not in spec.kinds:
         return f"it scores {' and '.join(KIND_WORDS[k] for k in spec.kinds)}, and these are {KIND_WORDS[kind]}"
+    if spec.requires is not None and (why := spec.requires()) is not None:
+        return why
     if reference == "stats" and not spec.stats_reference:
         enough = ", ".join(m for m, s in METRICS.items() if s.stats_reference)
         return (f"a statistics file holds only mu and sigma, which is enough for {enough}; use a dataset "

@@ -123,3 +123,24 @@ def test_generator_loss_is_hinge_plus_ten_times_feature_matching(labels_tiny):
     assert float(losses["loss_fm"]) == pytest.approx(float(fm), rel=1e-4)
     assert float(losses["loss_g"]) == pytest.approx(float(gan + fm), rel=1e-4)
     assert float(losses["loss_d"]) > 0
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("mnist-edges", r"dataset 'mnist-edges-tiny' has inputs with \d+ other grey level\(s\) \(e\.g\. \d+\): they are not label maps"),
+    ("photos-sr4", r"dataset 'photos-sr4-tiny' has uint8 inputs of shape 3×\d+×\d+"),
+])
+def test_input_that_is_not_a_label_map_is_refused_in_one_line(name, problem):
+    ds = cut_dataset(name, {"train": 4, "test": 2})
+    with pytest.raises(GenbenchError, match=r"^spade needs one-channel uint8 label maps .*e\.g\. mnist-labels\), but "
+                       + problem) as exc:
+        baselines.default_config("spade", ds, "quick")
+    assert "\n" not in str(exc.value)
+
+
+def test_suite_with_spade_on_edges_fails_at_validation(tmp_path):
+    from genbench.suite import SuiteError, load_suite
+
+    (tmp_path / "s.yaml").write_text("name: s\ndataset: mnist-edges\nmodels: [spade]\nevaluation: {metrics: [l1]}\n")
+    with pytest.raises(SuiteError, match=r"s.yaml:\d+: models\[0\].model: spade needs one-channel uint8 label maps.*"
+                                         r"'mnist-edges'"):
+        load_suite(tmp_path / "s.yaml")

@@ -290,3 +290,59 @@ def test_srresnet_quick_profile_beats_bicubic_on_photos_sr4(tmp_path):
     out = baselines.train("srresnet", ds, out_dir=tmp_path, progress=False)  # the quick profile
     srresnet = y_psnr(baselines.load(out).translate(test.inputs), test.samples, 4)
     assert srresnet > bicubic, f"srresnet {srresnet:.2f} dB vs bicubic {bicubic:.2f} dB"
+
+
+def _sr_suite(text: str, ds):
+    from genbench.suite import Registries, parse_suite
+
+    reg = Registries(models=tuple(baselines.MODELS), datasets=(ds.name,), extractors=(),
+                     default_config=lambda m, d, p: baselines.default_config(m, ds, p),
+                     check_config=lambda m, d, c: baselines.check_config(m, ds, c),
+                     check_init_source=baselines.check_init_source)
+    return parse_suite(text, "sr-init.yaml", registries=reg)
+
+
+SR_INIT_SUITE = f"""\
+name: sr-init
+dataset: sr-tiny
+models:
+  - {{model: srresnet, overrides: {TINY}, steps: 3}}
+  - {{model: srgan, init_from: srresnet, overrides: {{**GAN**}}, steps: 0}}
+evaluation: {{n: 4, metrics: [psnr]}}
+""".replace("'", "")
+
+
+def test_suite_srgan_starts_from_the_suites_srresnet_job(ds, tmp_path):
+    """The runner hands srresnet's trained checkpoint to srgan: G at srgan's step 0 is srresnet's."""
+    from genbench.runner import GenbenchBackend, Runner
+
+    class Backend(GenbenchBackend):
+        def load_dataset(self, name, *, data_root):
+            return ds
+
+    gan = {**TINY_GAN, "pretrain_steps": 0}
+    suite = _sr_suite(SR_INIT_SUITE.replace("**GAN**", ", ".join(f"{k}: {v}" for k, v in gan.items())), ds)
+    summary = Runner(suite, tmp_path / "run", backend=Backend(), device="cpu", progress=False,
+                     echo=lambda s: None).run()
+    assert summary.ok, [o.error for o in summary.failed]
+    srr = json.loads((tmp_path / "run/jobs/sr-tiny/srresnet/seed0/result.json").read_text())
+    res = json.loads((tmp_path / "run/jobs/sr-tiny/srgan/seed0/result.json").read_text())
+    assert res["init_from"]["train"] == srr["keys"]["train"] and res["init_from"]["checkpoint"] == srr["checkpoint"]
+    a, b = _tensors(tmp_path / "run" / srr["checkpoint"]), _tensors(tmp_path / "run" / res["checkpoint"])
+    g_keys = [k for k in a if k.startswith("G.")]
+    assert g_keys and all(np.array_equal(a[k], b[k]) for k in g_keys)
+
+
+@pytest.mark.parametrize("gan, message", [
+    ({**TINY_GAN, "channels": 8, "pretrain_steps": 0}, r"srgan: the srresnet it starts from has channels=4, this config 8"),
+    ({**TINY_GAN, "pretrain_steps": 5}, r"srgan: starting from a trained srresnet replaces the in-run pre-training; set pretrain_steps: 0 \(it is 5\)"),
+])
+def test_suite_init_from_an_srresnet_that_does_not_fit_is_refused_at_validation(ds, gan, message):
+    from genbench.suite import SuiteError
+
+    text = SR_INIT_SUITE.replace("**GAN**", ", ".join(f"{k}: {v}" for k, v in gan.items()))
+    with pytest.raises(SuiteError, match=r"sr-init.yaml:\d+: models\[1\].init_from: " + message):
+        _sr_suite(text, ds)
+    with pytest.raises(SuiteError, match="srresnet cannot start from a srgan checkpoint; it can start from: nothing"):
+        _sr_suite(text.replace("model: srresnet,", "model: srresnet, init_from: gan,").replace(
+            "init_from: srresnet", "label: gan"), ds)

@@ -22,6 +22,8 @@ def test_metrics_lists_every_metric_with_its_columns_directions_and_inputs(capsy
                             # the image-to-image protocols' (genbench.translations)
                             "l1", "task_accuracy", "psnr_hole", "ssim_hole", "l1_hole", "cycle_psnr", "fid_ba",
                             "task_accuracy_ba", "source_only_accuracy",
+                            # optional, where its weights are (genbench.metrics.lpips)
+                            "lpips",
                             # text-to-image (the runner supplies the captions' classes)
                             "caption_consistency",
                             # scored from the model by the suite runner (path length, truncation, editing)

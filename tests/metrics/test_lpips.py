@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -47,3 +48,96 @@ def test_missing_weights_are_a_clear_error_and_nothing_is_downloaded(tmp_path, m
     monkeypatch.setenv(L.VGG_ENV, str(tmp_path / "absent.pth"))
     with pytest.raises(GenbenchError, match="backbone weights not found"):
         L.find_weights()
+
+
+# ---------------------------------------------------------------------------- the `lpips` metric
+
+
+def test_lpips_metric_without_weights_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    """Optional, never downloaded: a suite or `eval --targets` asking for it without the weights
+    fails at validation, in one line naming both files and where they go."""
+    from PIL import Image
+
+    from genbench.cli import main
+    from genbench.suite import Registries, SuiteError, parse_suite
+
+    monkeypatch.delenv(L.LIN_ENV, raising=False)
+    monkeypatch.setenv(L.VGG_ENV, str(tmp_path / "absent-vgg16.pth"))
+    text = "name: s\ndataset: d\nmodels: [m]\nevaluation:\n  metrics: [psnr, lpips]\n"
+    with pytest.raises(SuiteError) as exc:
+        parse_suite(text, "s.yaml", registries=Registries(models=("m",), datasets=("d",)))
+    msg = str(exc.value)
+    assert msg.startswith("s.yaml:5: evaluation.metrics[1]: metric 'lpips' cannot run on this machine: LPIPS weights "
+                          "not found: $GENBENCH_LPIPS_WEIGHTS is not set") and "\n" not in msg
+    assert "weights/v0.1/vgg.pth" in msg and f"{tmp_path / 'absent-vgg16.pth'}" in msg and "never downloads" in msg
+
+    for d in ("out", "hr"):
+        (tmp_path / d).mkdir()
+        Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / d / "a.png")
+    code = main(["eval", str(tmp_path / "out"), "--targets", str(tmp_path / "hr"), "--metrics", "psnr,lpips"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "metric 'lpips' cannot run on this machine: LPIPS weights not found" in err
+
+
+@pytest.mark.slow  # builds VGG-16 twice
+def test_lpips_metric_equals_the_reference_package_with_the_same_weights(tmp_path, monkeypatch, capsys):
+    """The registered metric (mean over pairs) and `eval --targets` per image against lpips 0.1.4's
+    LPIPS(net="vgg") with its bundled lin weights and one random VGG-16 backbone given to both."""
+    import hashlib
+    import json
+
+    from PIL import Image
+
+    from genbench.cli import main
+    from genbench.metrics.registry import METRICS, MetricInputs
+
+    ref = pytest.importorskip("lpips")
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        net = ref.LPIPS(net="vgg", pnet_rand=True, verbose=False)
+    backbone = {f"features.{k}": v for s in range(1, 6) for k, v in getattr(net.net, f"slice{s}").state_dict().items()}
+    torch.save(backbone, tmp_path / "vgg.pth")
+    lin = os.path.join(os.path.dirname(ref.__file__), "weights", "v0.1", "vgg.pth")
+    monkeypatch.setenv(L.LIN_ENV, lin)
+    monkeypatch.setenv(L.VGG_ENV, str(tmp_path / "vgg.pth"))
+
+    rng = np.random.default_rng(0)
+    targets = rng.integers(0, 256, (5, 3, 32, 32), dtype=np.uint8)
+    outputs = np.clip(targets.astype(int) + rng.integers(-40, 41, targets.shape), 0, 255).astype(np.uint8)
+
+    def oracle(a, b):
+        with torch.no_grad():
+            return net(torch.from_numpy(a).float() / 127.5 - 1, torch.from_numpy(b).float() / 127.5 - 1).view(-1).numpy()
+
+    expected = oracle(targets, outputs)
+    [r] = METRICS["lpips"].compute(MetricInputs(kind="image", pairs=(targets, outputs)))
+    assert r.name == "lpips" and r.value == pytest.approx(float(expected.mean()), abs=1e-6)
+    assert r.std == pytest.approx(float(expected.std()), abs=1e-6) and r.params["n"] == 5
+    sha = {k: hashlib.sha256(open(p, "rb").read()).hexdigest() for k, p in (("lin", lin), ("vgg", tmp_path / "vgg.pth"))}
+    assert r.params["weights"] == {"name": "lpips-vgg-v0.1", "lin_sha256": sha["lin"], "vgg16_sha256": sha["vgg"]}
+
+    for d, images in (("hr", targets), ("out", outputs)):
+        (tmp_path / d).mkdir()
+        for i, img in enumerate(images):
+            Image.fromarray(img.transpose(1, 2, 0)).save(tmp_path / d / f"{i}.png")
+    code = main(["eval", str(tmp_path / "out"), "--targets", str(tmp_path / "hr"), "--metrics", "lpips",
+                 "--device", "cpu", "--json", str(tmp_path / "r.json")])
+    assert code == 0, capsys.readouterr().err
+    d = json.loads((tmp_path / "r.json").read_text())
+    per_image = [d["protocol"]["per_image"][str(i)]["lpips"] for i in range(5)]
+    np.testing.assert_allclose(per_image, expected, atol=1e-6)
+    [m] = d["metrics"]
+    assert m["name"] == "lpips" and m["params"]["weights"]["vgg16_sha256"] == sha["vgg"]
+
+    # a suite's translation protocol scores it too, on the task's (target, output) pairs
+    from baseline_fixtures import cut_dataset
+    from genbench.translations import Translations, evaluate_translations
+
+    ds = cut_dataset("mnist-edges", {"train": 2, "test": 4})
+    targets = ds.split("test").samples
+    outputs = np.clip(targets.astype(int) + rng.integers(-60, 61, targets.shape), 0, 255).astype(np.uint8)
+    ev = evaluate_translations(Translations(outputs=outputs, indices=np.arange(4)), ds, split="test",
+                               metrics=["l1", "lpips"], extractor=None, device="cpu")
+    m = {r["name"]: r for r in ev["metrics"]}
+    assert m["lpips"]["value"] == pytest.approx(float(oracle(targets, outputs).mean()), abs=1e-6)
