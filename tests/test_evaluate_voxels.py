@@ -4,7 +4,7 @@ classifier's metrics (real held-out shapes score near the reference, noise far f
 import numpy as np
 import pytest
 
-from genbench.data.dataset import Dataset, Split, compute_fingerprint
+from genbench.data.dataset import Dataset, compute_fingerprint
 from genbench.data.shapes3d import sample_shapes
 from genbench.errors import GenbenchError
 from genbench.evaluate import evaluate

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 
-from genbench.evaluate import evaluate
 from genbench.runner import Runner
 from genbench.suite import load_suite
 

@@ -11,7 +11,6 @@ Slurm when ``sbatch`` is there.
 
 from __future__ import annotations
 
-import os
 import time
 
 from genbench.errors import GenbenchError

@@ -11,7 +11,6 @@ from baseline_fixtures import make_images
 
 import baselines
 from baselines import checkpoint
-from baselines import scaled_layers as L
 from baselines import stylegan as S
 from baselines.spec import Batch
 from genbench.errors import GenbenchError

@@ -104,7 +104,7 @@ def test_folder_split_subfolders_are_the_splits(tmp_path):
         (tmp_path / "d" / split / "x").mkdir(parents=True)
         for i in range(n):
             Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(tmp_path / "d" / split / "x" / f"{i}.png")
-    ds = load_dataset(f"folder:d?size=16", data_root=tmp_path)  # relative: below the data root
+    ds = load_dataset("folder:d?size=16", data_root=tmp_path)  # relative: below the data root
     assert ds.fingerprint.sizes == {"train": 3, "val": 1, "test": 2}
     assert ds.image_shape == (1, 16, 16)  # all greyscale: one channel
     np.testing.assert_array_equal(ds.split("test").samples[1, 0], np.asarray(Image.open(tmp_path / "d/test/x/1.png")))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from suite_fakes import make_image_dataset
-from genbench.features.base import ExtractorIdentity, Features
+from genbench.features.base import ExtractorIdentity
 from genbench.stats import dataset_features
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,6 @@ makes leaderboard orderings predictable.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path

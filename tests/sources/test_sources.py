@@ -175,7 +175,6 @@ def test_compressed_npz_reads_only_the_rows_asked_for(tmp_path):
     import zipfile
 
     n_rows = 255_000  # × 784 bytes ≈ 200 MB
-    row = np.zeros((28, 28), np.uint8)
     path = tmp_path / "zeros.npz"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         with zf.open("samples.npy", "w", force_zip64=True) as f:
