@@ -1000,16 +1000,19 @@ def _metric_curve(curve: list[dict], final_steps: int, trained: dict, evaluated:
 
 
 def _standard_error(m: MetricResult, n: int) -> MetricResult:
-    """PSNR/SSIM come with their spread over images; the uncertainty of their mean is std/sqrt(n).
+    """PSNR/SSIM/L1 come with their spread over images (std, ddof 0); the uncertainty of their
+    mean is the standard error, the sample std (ddof 1) over sqrt(n) — as ``genbench eval
+    --targets`` computes it (genbench.paired), so both print the same ± for the same images.
 
     The leaderboard's ± and the gate's noise are about the mean, so the per-image spread is
     kept in params and the standard error becomes ``std``.
     """
     if m.std is None or n < 2:
         return m
-    return dataclasses.replace(m, std=float(m.std) / float(np.sqrt(n)),
-                               params={**dict(m.params), "per_image_std": float(m.std), "n_images": int(n),
-                                       "std_is": "standard error of the mean over images"})
+    sample_std = float(m.std) * float(np.sqrt(n / (n - 1)))
+    return dataclasses.replace(m, std=sample_std / float(np.sqrt(n)),
+                               params={**dict(m.params), "per_image_std": sample_std, "n_images": int(n),
+                                       "std_is": "standard error of the mean over images (per-image std, ddof 1, / √n)"})
 
 
 def _per_image(column: str) -> bool:

@@ -54,7 +54,9 @@ def test_run_writes_one_result_per_job_with_provenance(tmp_path, suite_file, reg
     assert res["protocol"]["n"] == 50 and res["protocol"]["extractor"]["name"] == "fake-extractor"
     assert res["protocol"]["reconstruction"] == {"split": "test", "n": 20}
     psnr = next(m for m in res["metrics"] if m["name"] == "psnr")
-    assert psnr["std"] == pytest.approx(0.5 / 20 ** 0.5) and psnr["params"]["per_image_std"] == 0.5
+    # the fake's per-image std 0.5 is ddof 0: the sample std is 0.5·√(20/19), its standard error that / √20
+    assert psnr["params"]["per_image_std"] == pytest.approx(0.5 * (20 / 19) ** 0.5)
+    assert psnr["std"] == pytest.approx(0.5 / 19 ** 0.5)
     assert res["warnings"] == ["fell back to the small set (fake)"]
     env = res["provenance"]["environment"]
     assert env["genbench_version"] and "git_commit" in env and env["device"] == "cpu"

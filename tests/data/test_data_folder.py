@@ -310,9 +310,14 @@ def test_suite_runner_scores_a_mixed_size_folder_as_genbench_eval_does(tmp_path)
     got = {m["name"]: m for m in result["metrics"]}
     assert "differ in size" in result["protocol"]["skipped"]["fid"]
     ckpt = next((tmp_path / "run" / "jobs" / "sr4:Set3" / "bicubic" / "seed0").glob("train-*/"))
-    oracle = {m.name: m.value for m in evaluate_sr_translator(str(ckpt), tmp_path / "root" / "Set3", scale=4).metrics}
+    evaluated = evaluate_sr_translator(str(ckpt), tmp_path / "root" / "Set3", scale=4).metrics
+    oracle = {m.name: m.value for m in evaluated}
     assert got["psnr"]["value"] == pytest.approx(oracle["psnr"], abs=1e-9)
     assert got["ssim"]["value"] == pytest.approx(oracle["ssim"], abs=1e-9)
+    # the same ± too: the standard error of the mean over the three images (ddof 1) in both paths
+    oracle_se = {m.name: m.std for m in evaluated}
+    assert got["psnr"]["std"] == pytest.approx(oracle_se["psnr"], rel=1e-9)
+    assert got["ssim"]["std"] == pytest.approx(oracle_se["ssim"], rel=1e-9)
     assert got["psnr"]["params"]["n_images"] == 3
 
 
