@@ -390,3 +390,4 @@ def test_the_train_command_refuses_captionless_data_and_truncation_outside_0_1_i
                          capture_output=True, text=True, timeout=300)
     assert out.returncode != 0 and out.stderr.strip().splitlines()[-1] == expected, out.stderr
     assert "Traceback" not in out.stderr
+    assert not (tmp_path / "ck").exists()  # refused before training: no empty output folder left behind

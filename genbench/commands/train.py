@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from genbench.errors import GenbenchError
-from genbench.lock import RunLock
+from genbench.lock import LOCK_NAME, RunLock
 from genbench.profiles import PROFILES
 
 
@@ -52,14 +52,29 @@ def run_train(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
     dataset = load_dataset(args.dataset, data_root=args.data_root)
     out = Path(args.out) if args.out else default_out_dir(args.model, args.dataset, args.seed, args.profile)
-    with RunLock(out, what="genbench train"):  # two trainings into one directory would corrupt it
-        config = None
-        if args.profile is not None or not baselines.has_checkpoint(out):
-            config = baselines.default_config(args.model, dataset, args.profile or "quick")
-        path = baselines.train(args.model, dataset, out_dir=out, config=config, overrides=overrides,
-                               steps=args.steps, seed=args.seed, device=args.device, progress=not args.no_progress)
+    created = not out.exists()
+    try:
+        with RunLock(out, what="genbench train"):  # two trainings into one directory would corrupt it
+            config = None
+            if args.profile is not None or not baselines.has_checkpoint(out):
+                config = baselines.default_config(args.model, dataset, args.profile or "quick")
+            path = baselines.train(args.model, dataset, out_dir=out, config=config, overrides=overrides,
+                                   steps=args.steps, seed=args.seed, device=args.device, progress=not args.no_progress)
+    except GenbenchError:
+        if created:  # refused before writing anything: leave no folder holding only the lock behind
+            _remove_if_only_lock(out)
+        raise
     print(f"checkpoint: {path}")
     return 0
+
+
+def _remove_if_only_lock(out: Path) -> None:
+    try:
+        if {p.name for p in out.iterdir()} <= {LOCK_NAME}:
+            (out / LOCK_NAME).unlink(missing_ok=True)
+            out.rmdir()
+    except OSError:
+        pass  # another process wrote there meanwhile: keep it
 
 
 def list_models(args: argparse.Namespace) -> int:
