@@ -21,8 +21,8 @@ from torch import nn
 
 from genbench.device import resolve_device
 from genbench.errors import GenbenchError
-from genbench.features.base import ExtractorIdentity, Features, ImageBatches
-from genbench.hashing import sha256_file
+from genbench.features.base import (ExtractorIdentity, Features, ImageBatches, checked_weights, load_safetensors,
+                                    uint8_tensor)
 
 logger = logging.getLogger(__name__)
 
@@ -73,19 +73,7 @@ def to_input(images_uint8: torch.Tensor) -> torch.Tensor:
 
 def load_model(path: Path) -> MnistCNN:
     """Build ``MnistCNN`` from a safetensors file; any mismatch is an error naming the file."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        state = load_file(str(path), device="cpu")
-    except (OSError, SafetensorError, ValueError) as exc:
-        raise GenbenchError(f"cannot read mnist-classifier weights {path}: {exc}") from exc
-    model = MnistCNN()
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise GenbenchError(f"mnist-classifier weights {path} do not fit the network: {exc}") from exc
-    return fold_batchnorm(model.eval())
+    return fold_batchnorm(load_safetensors(MnistCNN(), path, NAME))
 
 
 @torch.no_grad()
@@ -107,18 +95,7 @@ def fold_batchnorm(model: MnistCNN) -> MnistCNN:
 
 
 def _check_batch(batch, expected_channels: int | None) -> torch.Tensor:
-    if isinstance(batch, np.ndarray):
-        if batch.dtype != np.uint8:
-            raise GenbenchError(f"mnist-classifier: images must be uint8 (0..255), got dtype {batch.dtype}")
-        # a copy only when torch could not share the memory (read-only or strided arrays)
-        contiguous = np.ascontiguousarray(batch)
-        tensor = torch.from_numpy(contiguous if contiguous.flags.writeable else contiguous.copy())
-    elif isinstance(batch, torch.Tensor):
-        if batch.dtype != torch.uint8:
-            raise GenbenchError(f"mnist-classifier: images must be uint8 (0..255), got dtype {batch.dtype}")
-        tensor = batch
-    else:
-        raise GenbenchError(f"mnist-classifier: a batch must be a numpy array or torch tensor, got {type(batch).__name__}")
+    tensor = uint8_tensor(batch, NAME, "images")
     shape = tuple(tensor.shape)
     if len(shape) != 4 or shape[1] not in (1, 3) or shape[2:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise GenbenchError(
@@ -146,20 +123,8 @@ class MnistClassifierExtractor:
     """
 
     def __init__(self, weights_path: str | Path | None = None) -> None:
-        path = Path(weights_path) if weights_path is not None else DEFAULT_WEIGHTS
-        if not path.is_file():
-            hint = (
-                "the genbench installation is incomplete (reinstall, or retrain with scripts/train_mnist_classifier.py)"
-                if weights_path is None
-                else "check the path"
-            )
-            raise GenbenchError(f"mnist-classifier weights file {path} does not exist: {hint}")
-        digest = sha256_file(path)
-        if weights_path is None and digest != DEFAULT_WEIGHTS_SHA256:
-            raise GenbenchError(
-                f"the shipped mnist-classifier weights {path} have sha256 {digest}, expected "
-                f"{DEFAULT_WEIGHTS_SHA256}: the file is corrupt or was modified (reinstall genbench)"
-            )
+        path, digest = checked_weights(NAME, weights_path, DEFAULT_WEIGHTS, DEFAULT_WEIGHTS_SHA256,
+                                       "scripts/train_mnist_classifier.py")
         self.weights_path = path
         self.identity = ExtractorIdentity(NAME, digest)
         self.feature_dim = FEATURE_DIM  # per channel: 3-channel input gives 3 * FEATURE_DIM

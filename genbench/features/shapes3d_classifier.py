@@ -20,8 +20,8 @@ from torch import nn
 
 from genbench.device import resolve_device
 from genbench.errors import GenbenchError
-from genbench.features.base import ExtractorIdentity, Features, ImageBatches
-from genbench.hashing import sha256_file
+from genbench.features.base import (ExtractorIdentity, Features, ImageBatches, checked_weights, load_safetensors,
+                                    uint8_tensor)
 
 logger = logging.getLogger(__name__)
 
@@ -65,33 +65,11 @@ def to_input(voxels_uint8: torch.Tensor) -> torch.Tensor:
 
 def load_model(path: Path) -> VoxelCNN:
     """Build ``VoxelCNN`` from a safetensors file; any mismatch is an error naming the file."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        state = load_file(str(path), device="cpu")
-    except (OSError, SafetensorError, ValueError) as exc:
-        raise GenbenchError(f"cannot read {NAME} weights {path}: {exc}") from exc
-    model = VoxelCNN()
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise GenbenchError(f"{NAME} weights {path} do not fit the network: {exc}") from exc
-    return model.eval()
+    return load_safetensors(VoxelCNN(), path, NAME)
 
 
 def _check_batch(batch) -> torch.Tensor:
-    if isinstance(batch, np.ndarray):
-        if batch.dtype != np.uint8:
-            raise GenbenchError(f"{NAME}: voxels must be uint8 (0..255), got dtype {batch.dtype}")
-        contiguous = np.ascontiguousarray(batch)
-        tensor = torch.from_numpy(contiguous if contiguous.flags.writeable else contiguous.copy())
-    elif isinstance(batch, torch.Tensor):
-        if batch.dtype != torch.uint8:
-            raise GenbenchError(f"{NAME}: voxels must be uint8 (0..255), got dtype {batch.dtype}")
-        tensor = batch
-    else:
-        raise GenbenchError(f"{NAME}: a batch must be a numpy array or torch tensor, got {type(batch).__name__}")
+    tensor = uint8_tensor(batch, NAME, "voxels")
     if tuple(tensor.shape[1:]) != VOXEL_SHAPE or tensor.ndim != 5:
         raise GenbenchError(f"{NAME}: expects voxels N×1×32×32×32, got shape {tuple(tensor.shape)}")
     return tensor
@@ -101,15 +79,8 @@ class Shapes3dClassifierExtractor:
     """Features (penultimate layer, float64) and 10-way class probabilities of ``VoxelCNN``."""
 
     def __init__(self, weights_path: str | Path | None = None) -> None:
-        path = Path(weights_path) if weights_path is not None else DEFAULT_WEIGHTS
-        if not path.is_file():
-            hint = ("the genbench installation is incomplete (reinstall, or retrain with "
-                    "scripts/train_shapes3d_classifier.py)" if weights_path is None else "check the path")
-            raise GenbenchError(f"{NAME} weights file {path} does not exist: {hint}")
-        digest = sha256_file(path)
-        if weights_path is None and digest != DEFAULT_WEIGHTS_SHA256:
-            raise GenbenchError(f"the shipped {NAME} weights {path} have sha256 {digest}, expected "
-                                f"{DEFAULT_WEIGHTS_SHA256}: the file is corrupt or was modified (reinstall genbench)")
+        path, digest = checked_weights(NAME, weights_path, DEFAULT_WEIGHTS, DEFAULT_WEIGHTS_SHA256,
+                                       "scripts/train_shapes3d_classifier.py")
         self.weights_path = path
         self.identity = ExtractorIdentity(NAME, digest)
         self.feature_dim = FEATURE_DIM
